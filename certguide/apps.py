@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CertguideConfig(AppConfig):
+    name = "certguide"
+    verbose_name = "Site content"

@@ -1,0 +1,28 @@
+"""Test settings: the production settings module, with test-only speed-ups.
+
+The environment a test run needs is set here, so `pytest` works with nothing exported;
+`DATABASE_URL` from the environment still wins, which is how the suite runs on PostgreSQL.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.setdefault("TASKS_BACKEND", "immediate")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+
+from certguide.settings import *  # noqa: F403
+
+# A fast hasher: the suite creates users, it does not test hashing strength.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Unhashed static names: the manifest needs collectstatic, which tests do not run.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

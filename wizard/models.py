@@ -1,0 +1,146 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+
+
+class Recommendation(models.TextChoices):
+    CSM = "CSM", "Certified ScrumMaster (CSM)"
+    CSPO = "CSPO", "Certified Scrum Product Owner (CSPO)"
+    BOTH = "BOTH", "Both CSM and CSPO"
+
+
+class QuestionnaireQuerySet(models.QuerySet):
+    def active(self) -> "QuestionnaireQuerySet":
+        return self.filter(is_active=True)
+
+
+class Questionnaire(models.Model):
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(
+        default=False,
+        help_text="Visitors take the active questionnaire. Only one can be active.",
+    )
+    both_margin = models.PositiveSmallIntegerField(
+        "margin for 'both'",
+        default=10,
+        help_text=(
+            "When the CSM and CSPO percentages are this many points apart or closer, "
+            "the recommendation is both certifications."
+        ),
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionnaireQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_active", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="wizard_one_active_questionnaire",
+                violation_error_message="Only one questionnaire can be active at a time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(both_margin__lte=100), name="wizard_both_margin_is_a_percentage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Pick one"
+        MULTIPLE = "multiple", "Pick any"
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=200)
+    help_text = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.SINGLE)
+
+    class Meta:
+        ordering = ["questionnaire", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=200)
+    csm_points = models.PositiveSmallIntegerField("points toward CSM", default=0)
+    cspo_points = models.PositiveSmallIntegerField("points toward CSPO", default=0)
+    recommends_both = models.BooleanField(
+        "recommends both",
+        default=False,
+        help_text="Picking this answer recommends both certifications, whatever the scores.",
+    )
+    explanation = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="One line shown on the result when this answer shaped the outcome.",
+    )
+
+    class Meta:
+        ordering = ["question", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AttemptQuerySet(models.QuerySet):
+    def completed(self) -> "AttemptQuerySet":
+        return self.filter(completed_at__isnull=False)
+
+    def unfinished(self) -> "AttemptQuerySet":
+        return self.filter(completed_at__isnull=True)
+
+
+class Attempt(models.Model):
+    """One visitor's pass through a questionnaire, saved step by step."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="attempts"
+    )
+    # {"<question id>": [<choice id>, ...]}, written as each step is posted.
+    answers = models.JSONField(default=dict, blank=True)
+    step = models.PositiveSmallIntegerField(
+        default=0, help_text="Index of the furthest question reached."
+    )
+    started_at = models.DateTimeField(db_default=Now(), editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    csm_score = models.PositiveSmallIntegerField("CSM %", null=True, blank=True)
+    cspo_score = models.PositiveSmallIntegerField("CSPO %", null=True, blank=True)
+    outcome = models.CharField(max_length=4, choices=Recommendation, blank=True, db_index=True)
+    # Frozen at completion (questions, chosen answers, reasons) so later edits to the
+    # questionnaire never rewrite a result someone already has.
+    result = models.JSONField(default=dict, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+
+    objects = AttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.pk} ({self.get_outcome_display() or 'unfinished'})"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
