@@ -1,0 +1,224 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Now
+
+from wizard.models import Recommendation
+
+
+def validate_material_link(value: str) -> None:
+    """Accept a page of this site ("/compare/") or an absolute http(s) address."""
+    if value.startswith("/") and not value.startswith("//"):
+        parts = urlsplit(value)
+        if any(ch.isspace() or ord(ch) < 32 for ch in value) or parts.netloc:
+            raise ValidationError("Enter a path on this site such as /compare/ or a full address.")
+        return
+    URLValidator(schemes=["http", "https"])(value)
+
+
+class LeadQuerySet(models.QuerySet):
+    def pending(self) -> "LeadQuerySet":
+        return self.filter(status=Lead.Status.PENDING)
+
+    def confirmed(self) -> "LeadQuerySet":
+        return self.filter(status=Lead.Status.CONFIRMED)
+
+    def unsubscribed(self) -> "LeadQuerySet":
+        return self.filter(status=Lead.Status.UNSUBSCRIBED)
+
+    def awaiting_mail(self) -> "LeadQuerySet":
+        """Leads whose last mail failed and must be sent again."""
+        return self.filter(mail_pending=True)
+
+    def exportable(self) -> "LeadQuerySet":
+        return self.select_related("attempt").order_by("created_at", "id")
+
+    def with_email(self, email: str) -> "LeadQuerySet":
+        """The lead with this address whatever its case (the unique constraint's rule)."""
+        return self.annotate(email_lower=Lower("email")).filter(email_lower=email.lower())
+
+
+class Lead(models.Model):
+    """A person who asked for the training materials and consented to our mail."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+    email = models.EmailField(max_length=254)
+    first_name = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=12, choices=Status, default=Status.PENDING, db_index=True)
+    consent_at = models.DateTimeField(
+        "consent given at", help_text="When the visitor last ticked the consent box."
+    )
+    consent_version = models.CharField(
+        max_length=20, help_text="Version of the consent text the visitor agreed to."
+    )
+    placement = models.CharField(
+        max_length=50, blank=True, help_text="Which call to action on the site led here."
+    )
+    utm_source = models.CharField("UTM source", max_length=100, blank=True)
+    utm_medium = models.CharField("UTM medium", max_length=100, blank=True)
+    utm_campaign = models.CharField("UTM campaign", max_length=100, blank=True)
+    utm_term = models.CharField("UTM term", max_length=100, blank=True)
+    utm_content = models.CharField("UTM content", max_length=100, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    attempt = models.ForeignKey(
+        "wizard.Attempt",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+        help_text="The quiz result the visitor came from, if any.",
+    )
+    outcome = models.CharField(
+        "recommendation", max_length=4, choices=Recommendation, blank=True, db_index=True
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False, db_index=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    last_emailed_at = models.DateTimeField(null=True, blank=True)
+    # When a mail was last queued: throttles repeat sign-ups even before a worker sends it.
+    mail_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_email_error = models.TextField(blank=True)
+    mail_pending = models.BooleanField(
+        default=False, help_text="A mail to this lead failed and waits to be sent again."
+    )
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("export_lead", "Can export leads")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="leads_lead_email_ci_unique",
+                violation_error_message="A lead with this email address already exists.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["mail_pending"],
+                condition=Q(mail_pending=True),
+                name="leads_lead_mail_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class LeadExport(models.Model):
+    """One CSV export of leads: who, when, how many, which filters. No personal data."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        COMMAND = "command", "Management command"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lead_exports",
+        verbose_name="who",
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False, db_index=True)
+    row_count = models.PositiveIntegerField(default=0)
+    filters = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=10, choices=Source, default=Source.ADMIN)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Export of {self.row_count} leads"
+
+
+class LeadErasure(models.Model):
+    """A record that leads were erased on request; keeps no trace of whose."""
+
+    created_at = models.DateTimeField(db_default=Now(), editable=False, db_index=True)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.count} lead(s)"
+
+
+class TrainingMaterialQuerySet(models.QuerySet):
+    def active(self) -> "TrainingMaterialQuerySet":
+        return self.filter(is_active=True)
+
+    def for_outcome(self, outcome: str) -> "TrainingMaterialQuerySet":
+        """Active materials for a recommendation, plus those for everyone.
+
+        Without a recommendation the visitor gets everything; "both" also gets the
+        material for each role, since both roles are what we recommended.
+        """
+        materials = self.active()
+        audience = TrainingMaterial.Audience
+        if outcome == Recommendation.CSM:
+            return materials.filter(audience__in=[audience.CSM, audience.EVERYONE])
+        if outcome == Recommendation.CSPO:
+            return materials.filter(audience__in=[audience.CSPO, audience.EVERYONE])
+        return materials
+
+
+class TrainingMaterial(models.Model):
+    """A file or link sent to confirmed leads, chosen by their recommendation."""
+
+    class Audience(models.TextChoices):
+        CSM = "CSM", "CSM (Scrum Master)"
+        CSPO = "CSPO", "CSPO (Product Owner)"
+        BOTH = "BOTH", "Both certifications"
+        EVERYONE = "EVERYONE", "Everyone"
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    audience = models.CharField(
+        "for", max_length=8, choices=Audience, default=Audience.EVERYONE, db_index=True
+    )
+    file = models.FileField(upload_to="materials/", blank=True)
+    # A page of this site ("/compare/") or a full address; a plain URLField would
+    # reject the site's own paths, which the default materials use.
+    url = models.CharField(
+        "link",
+        max_length=500,
+        blank=True,
+        validators=[validate_material_link],
+        help_text="A page of this site such as /compare/, or a full https:// address.",
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField("active", default=True)
+
+    objects = TrainingMaterialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file="") | ~Q(url=""),
+                name="leads_material_has_file_or_link",
+                violation_error_message="Upload a file or give a link.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def href(self) -> str:
+        return self.file.url if self.file else self.url
+
+    @property
+    def is_download(self) -> bool:
+        return bool(self.file)
