@@ -1,0 +1,100 @@
+import pytest
+
+from wizard.models import Attempt, Choice, Question, Questionnaire
+from wizard.scoring import ChoiceWeights, QuestionnaireWeights, QuestionWeights
+
+# A choice spec is (csm_points, cspo_points) or (csm_points, cspo_points, recommends_both).
+ChoiceSpec = tuple[int, int] | tuple[int, int, bool]
+
+
+def build_weights(
+    questions: list[list[ChoiceSpec]], *, margin: int = 10, multiple: tuple[int, ...] = ()
+) -> QuestionnaireWeights:
+    """Plain scoring input: question n has id n+1, its choice k has id (n+1)*100+k."""
+    return QuestionnaireWeights(
+        id=1,
+        name="Test",
+        margin=margin,
+        questions=tuple(
+            QuestionWeights(
+                id=n + 1,
+                text=f"Question {n + 1}",
+                multiple=n in multiple,
+                choices=tuple(
+                    ChoiceWeights(
+                        id=(n + 1) * 100 + k,
+                        text=f"Q{n + 1} choice {k}",
+                        csm_points=spec[0],
+                        cspo_points=spec[1],
+                        recommends_both=len(spec) > 2 and bool(spec[2]),
+                        explanation=f"Because of Q{n + 1} choice {k}",
+                    )
+                    for k, spec in enumerate(choices)
+                ),
+            )
+            for n, choices in enumerate(questions)
+        ),
+    )
+
+
+@pytest.fixture
+def make_weights():
+    return build_weights
+
+
+@pytest.fixture
+def make_questionnaire(db):
+    """A questionnaire in the database from the same compact spec as make_weights."""
+
+    def make(
+        questions: list[list[ChoiceSpec]] | None = None,
+        *,
+        margin: int = 10,
+        multiple: tuple[int, ...] = (),
+        is_active: bool = True,
+        name: str = "Test questionnaire",
+    ) -> Questionnaire:
+        if is_active:
+            Questionnaire.objects.filter(is_active=True).update(is_active=False)
+        questionnaire = Questionnaire.objects.create(
+            name=name, is_active=is_active, both_margin=margin
+        )
+        spec = questions if questions is not None else [[(3, 0), (0, 3)], [(2, 0), (0, 2)]]
+        for n, choices in enumerate(spec):
+            question = Question.objects.create(
+                questionnaire=questionnaire,
+                order=n,
+                text=f"Question {n + 1}?",
+                kind=Question.Kind.MULTIPLE if n in multiple else Question.Kind.SINGLE,
+            )
+            for k, choice in enumerate(choices):
+                Choice.objects.create(
+                    question=question,
+                    order=k,
+                    text=f"Answer {n + 1}.{k + 1}",
+                    csm_points=choice[0],
+                    cspo_points=choice[1],
+                    recommends_both=len(choice) > 2 and bool(choice[2]),
+                    explanation=f"Explanation {n + 1}.{k + 1}",
+                )
+        return questionnaire
+
+    return make
+
+
+@pytest.fixture
+def make_attempt(db):
+    def make(questionnaire: Questionnaire, **fields) -> Attempt:
+        return Attempt.objects.create(questionnaire=questionnaire, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_superuser(db, django_user_model):
+    def make(username: str = "admin"):
+        return django_user_model.objects.create_superuser(
+            username=username, email=f"{username}@example.com", password="pw"
+        )
+
+    return make
