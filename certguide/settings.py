@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "certguide.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so its process_exception sees a view's database error first.
+    "certguide.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "certguide.urls"
@@ -142,6 +145,45 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# Production security (DJANGO_DEBUG off); docs/deploy.md lists the environment.
+# TLS ends at the load balancer, which must set X-Forwarded-Proto (and strip a client's own).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load-balancer health checks often speak plain http to the instance.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS is only sent on https responses; a year, as the preload list requires.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+# Off only for a plain-http test deployment (bench/multi_instance.sh): browsers never send
+# Secure cookies back over http, and the __Host- prefix demands Secure.
+_secure_cookies = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _secure_cookies
+# __Host-: the browser refuses the cookie unless Secure, Path=/ and no Domain, so a
+# sibling subdomain can neither set nor overwrite it.
+SESSION_COOKIE_NAME = "__Host-sessionid" if _secure_cookies else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if _secure_cookies else "csrftoken"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page uses, refused for the page and anything it embeds.
+PERMISSIONS_POLICY_DENIED = (
+    "camera",
+    "microphone",
+    "geolocation",
+    "payment",
+    "usb",
+    "browsing-topics",
+)
+# Extra origins allowed to POST forms (scheme included), when the public host differs
+# from the one the proxy forwards; usually empty.
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Form bodies (files excluded) above this get a 400 before a view reads them; the largest
+# real form, a page's copy in the admin, is far below it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 MAILERS = {
     "default": {
@@ -184,3 +226,26 @@ SIGNUP_RATE_LIMIT = env.str("SIGNUP_RATE_LIMIT", default="5/m")
 SIGNUP_DAILY_LIMIT = env.str("SIGNUP_DAILY_LIMIT", default="30/d")
 
 LOGIN_URL = "admin:login"
+
+# One JSON object per line on stdout, for the platform's log collector; email addresses
+# and link tokens are masked before anything is written (certguide/logging.py).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "certguide.logging.PersonalDataFilter"}},
+    "formatters": {"json": {"()": "certguide.logging.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["personal_data"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Through the root handler only: Django's default mail_admins handler would mail
+        # request details (personal data) and its console one would log them twice.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
+}

@@ -26,3 +26,12 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The test client and the browser tests' live_server speak plain http: a redirect to https
+# would answer every request with a 301.
+SECURE_SSL_REDIRECT = False
+# Browsers never send Secure cookies back over http, and refuse __Host- names without
+# Secure; tests/test_security.py checks the production values separately.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"

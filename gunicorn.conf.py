@@ -1,0 +1,54 @@
+"""gunicorn settings for certguide; every value comes from the environment.
+
+Run: gunicorn certguide.wsgi (gunicorn reads ./gunicorn.conf.py by itself).
+docs/deploy.md describes each variable.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "certguide.wsgi:application"
+
+# PORT is what most platforms hand a web process; GUNICORN_BIND wins when set.
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# The usual 2 x cores + 1 sync workers: the work is short database queries.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Above 1, gunicorn switches to threaded workers (useful without a buffering proxy).
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# A request still running after this is killed and logged, instead of holding a worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak can never take an instance down.
+max_requests = 2000
+max_requests_jitter = 200
+# gunicorn's control socket has one default path per user, which several instances on one
+# host would fight over; it stays off unless a path is given (for gunicornc).
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+
+# Logs: JSON lines on stdout, with the same masking as Django's (certguide/logging.py).
+# The access line carries the path but never the query string (utm_*, ?result=<uuid>)
+# nor the referrer, which may hold another page's token.
+accesslog = None  # handlers come from logconfig_dict below; "-" would add a second one
+access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms "%(a)s" %({x-forwarded-for}i)s'
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "certguide.logging.PersonalDataFilter"}},
+    "formatters": {"json": {"()": "certguide.logging.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["personal_data"],
+        }
+    },
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+    },
+}
