@@ -1,0 +1,342 @@
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from leads.export import (
+    BOM,
+    HEADER,
+    LeadsCsv,
+    export_filename,
+    export_leads_csv,
+    header_chunk,
+    neutralise_cell,
+    recorded_export,
+)
+from leads.models import Lead, LeadExport
+from tests.leads.conftest import make_lead
+from wizard.models import Attempt, Questionnaire
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\tindent",
+    "\rreturn",
+    "=cmd|' /C calc'!A0",
+]
+
+
+def parse(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith(BOM)
+    return list(csv.DictReader(io.StringIO(data[len(BOM) :].decode(), newline="")))
+
+
+def export_bytes(queryset) -> bytes:
+    out = io.BytesIO()
+    export_leads_csv(queryset, out)
+    return out.getvalue()
+
+
+def make_attempt(**fields) -> Attempt:
+    questionnaire = Questionnaire.objects.create(name="Export test")
+    return Attempt.objects.create(questionnaire=questionnaire, **fields)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20 7946 0000", "'+44 20 7946 0000"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("\0=1+1", "'=1+1"),
+        ("a\0b", "ab"),
+        ("Ada", "Ada"),
+        ("a=b", "a=b"),
+        ("ada+news@example.com", "ada+news@example.com"),
+        ("", ""),
+        ("Zoë", "Zoë"),
+        (" =1", " =1"),
+        ("'quoted", "'quoted"),
+    ],
+)
+def test_neutralise_cell(value, expected):
+    assert neutralise_cell(value) == expected
+
+
+def test_filename_carries_the_date():
+    assert export_filename(dt.date(2026, 11, 29)) == "certguide-leads-2026-11-29.csv"
+
+
+def test_first_chunk_is_bom_and_header_alone():
+    chunks = iter(LeadsCsv(Lead.objects.all()))
+    first = next(chunks)
+    assert first == header_chunk()
+    assert first == BOM + (",".join(HEADER) + "\r\n").encode()
+
+
+def test_columns_and_values():
+    attempt = make_attempt(csm_score=72, cspo_score=40, outcome="CSM")
+    make_lead(
+        email="ada@example.com",
+        first_name="Ada",
+        status=Lead.Status.CONFIRMED,
+        outcome="CSM",
+        attempt=attempt,
+        placement="result-page",
+        utm_source="newsletter",
+        utm_medium="email",
+        utm_campaign="autumn",
+        utm_term="scrum",
+        utm_content="top",
+        consent_at=dt.datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=dt.UTC),
+        consent_version="2026-11",
+        confirmed_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC),
+    )
+    Lead.objects.update(created_at=dt.datetime(2026, 11, 2, 8, 30, 15, tzinfo=dt.UTC))
+
+    [row] = parse(export_bytes(Lead.objects.all()))
+
+    assert row == {
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "status": "confirmed",
+        "outcome": "CSM",
+        "csm_score": "72",
+        "cspo_score": "40",
+        "placement": "result-page",
+        "utm_source": "newsletter",
+        "utm_medium": "email",
+        "utm_campaign": "autumn",
+        "utm_term": "scrum",
+        "utm_content": "top",
+        "consent_at": "2026-11-02T08:30:15Z",
+        "consent_version": "2026-11",
+        "created_at": "2026-11-02T08:30:15Z",
+        "confirmed_at": "2026-11-02T09:00:00Z",
+    }
+
+
+def test_lead_without_attempt_has_empty_scores_and_times():
+    make_lead()
+
+    [row] = parse(export_bytes(Lead.objects.all()))
+
+    assert row["csm_score"] == row["cspo_score"] == row["confirmed_at"] == row["outcome"] == ""
+
+
+@pytest.mark.parametrize("name", ["Zoë Ångström", "李小龍", "Сергей", "Ñandú 🎓"])
+def test_accents_and_cjk_survive_the_round_trip(name):
+    make_lead(first_name=name)
+
+    data = export_bytes(Lead.objects.all())
+
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert parse(data)[0]["first_name"] == name
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("field", ["first_name", "utm_campaign", "placement"])
+def test_dangerous_first_characters_are_neutralised(field, value):
+    make_lead(**{field: value})
+
+    [row] = parse(export_bytes(Lead.objects.all()))
+
+    assert row[field] == "'" + value
+
+
+def test_harmless_values_are_untouched_and_quoting_follows_rfc_4180():
+    make_lead(
+        first_name='Ada "the first", Countess',
+        utm_campaign="line one\nline two",
+        utm_term="a=b",
+        utm_content="50% off",
+    )
+
+    data = export_bytes(Lead.objects.all())
+    [row] = parse(data)
+
+    assert row["first_name"] == 'Ada "the first", Countess'
+    assert row["utm_campaign"] == "line one\nline two"
+    assert row["utm_term"] == "a=b"
+    assert row["utm_content"] == "50% off"
+    assert b'"Ada ""the first"", Countess"' in data
+    assert data.count(b"\r\n") == 2
+
+
+def test_rows_are_oldest_first_and_empty_export_is_the_header():
+    assert export_bytes(Lead.objects.none()) == header_chunk()
+    assert export_bytes(Lead.objects.all()) == header_chunk()
+    for n, day in enumerate([3, 1, 2]):
+        make_lead(email=f"lead{n}@example.com")
+        Lead.objects.filter(email=f"lead{n}@example.com").update(
+            created_at=dt.datetime(2026, 11, day, tzinfo=dt.UTC)
+        )
+
+    rows = parse(export_bytes(Lead.objects.all()))
+
+    assert [r["email"] for r in rows] == [
+        "lead1@example.com",
+        "lead2@example.com",
+        "lead0@example.com",
+    ]
+
+
+def test_recorded_export_records_rows_actually_sent_when_the_client_goes_away():
+    # Enough rows for several chunks, so the stream can stop between two of them.
+    for n in range(1500):
+        make_lead(email=f"lead{n}@example.com", utm_campaign="c" * 90)
+    stream = recorded_export(Lead.objects.all(), user=None, filters={"q": "x"}, source="admin")
+
+    next(stream)
+    next(stream)
+    stream.close()
+
+    export = LeadExport.objects.get()
+    assert 0 < export.row_count < 1500
+    assert export.filters == {"q": "x"}
+    # The connection is still usable after the stream was cut.
+    assert Lead.objects.count() == 1500
+
+
+def test_recorded_export_records_the_full_count():
+    make_lead(email="a@example.com")
+    make_lead(email="b@example.com")
+
+    data = b"".join(recorded_export(Lead.objects.all(), user=None, filters={}, source="admin"))
+
+    assert len(parse(data)) == 2
+    assert LeadExport.objects.get().row_count == 2
+
+
+def test_command_writes_the_file_and_records_the_export(tmp_path):
+    make_lead(email="a@example.com", first_name="=evil()", status=Lead.Status.CONFIRMED)
+    make_lead(email="b@example.com", status=Lead.Status.PENDING)
+    target = tmp_path / "leads.csv"
+
+    call_command("export_leads", "--output", str(target), "--status", "confirmed")
+
+    rows = parse(target.read_bytes())
+    assert [(r["email"], r["first_name"]) for r in rows] == [("a@example.com", "'=evil()")]
+    export = LeadExport.objects.get()
+    assert export.source == LeadExport.Source.COMMAND
+    assert export.user is None
+    assert export.row_count == 1
+    assert export.filters == {"status": "confirmed"}
+
+
+def test_command_writes_to_stdout(capfdbinary):
+    make_lead(email="a@example.com")
+
+    call_command("export_leads")
+
+    assert [r["email"] for r in parse(capfdbinary.readouterr().out)] == ["a@example.com"]
+    assert LeadExport.objects.get().row_count == 1
+
+
+def test_command_date_range_covers_whole_utc_days(tmp_path):
+    for n, when in enumerate(
+        [
+            dt.datetime(2026, 11, 1, 23, 59, 59, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 2, 0, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 3, 23, 59, 59, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 4, 0, 0, tzinfo=dt.UTC),
+        ]
+    ):
+        make_lead(email=f"lead{n}@example.com")
+        Lead.objects.filter(email=f"lead{n}@example.com").update(created_at=when)
+    target = tmp_path / "leads.csv"
+
+    call_command(
+        "export_leads",
+        f"--output={target}",
+        "--created-from=2026-11-02",
+        "--created-to=2026-11-03",
+    )
+
+    assert [r["email"] for r in parse(target.read_bytes())] == [
+        "lead1@example.com",
+        "lead2@example.com",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--created-from=yesterday"], ["--status=gone"], ["--output=/nonexistent/dir/x.csv"]],
+)
+def test_command_rejects_bad_input_and_records_nothing(args):
+    with pytest.raises((CommandError, SystemExit)):
+        call_command("export_leads", *args)
+
+    assert not LeadExport.objects.exists()
+
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+
+
+def orm_bytes(queryset) -> bytes:
+    leads_csv = LeadsCsv(queryset)
+    return header_chunk() + b"".join(leads_csv._orm_chunks())
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_copy_and_orm_paths_write_identical_files():
+    attempt = make_attempt(csm_score=0, cspo_score=100, outcome="CSPO")
+    values = [*HOSTILE, "", "Zoë", "李", 'q"q', "a,b", "x\ny", "\\.", "\\N", " lead", "50%"]
+    for n, value in enumerate(values):
+        make_lead(
+            email=f"lead{n}@example.com",
+            first_name=value,
+            utm_source=value[::-1],
+            utm_term=value,
+            attempt=attempt if n % 2 else None,
+            confirmed_at=dt.datetime(2026, 1, 1, 12, 0, 0, 999999, tzinfo=dt.UTC)
+            if n % 3
+            else None,
+        )
+    leads = Lead.objects.all()
+
+    copy_output = export_bytes(leads)
+
+    assert copy_output == orm_bytes(leads)
+    assert len(parse(copy_output)) == len(values)
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.parametrize(
+    "hostile", ["'; DROP TABLE leads_lead; --", "a%sb", "%(x)s", "back\\slash", "$$", "x'||'y"]
+)
+def test_copy_inlines_filter_values_safely(hostile):
+    make_lead(email="match@example.com", utm_campaign=hostile)
+    make_lead(email="other@example.com", utm_campaign="other")
+    leads = Lead.objects.filter(utm_campaign=hostile)
+
+    statement = LeadsCsv(leads).copy_statement()
+    rows = parse(export_bytes(leads))
+
+    assert statement.startswith("COPY (SELECT")
+    assert [r["email"] for r in rows] == ["match@example.com"]
+    assert rows[0]["utm_campaign"] == hostile
+    assert Lead.objects.count() == 2
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_copy_path_applies_search_filters_like_the_orm():
+    make_lead(email="ana@example.com", first_name="Ana")
+    make_lead(email="bob@example.com", first_name="Bob")
+    leads = Lead.objects.filter(first_name__icontains="an")
+
+    assert export_bytes(leads) == orm_bytes(leads)
+    assert [r["email"] for r in parse(export_bytes(leads))] == ["ana@example.com"]
