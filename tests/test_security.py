@@ -1,0 +1,218 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from django.urls import path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The production environment docs/deploy.md documents (a throwaway key of the same shape;
+# SQLite stands in for PostgreSQL, which `check` does not need to reach).
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "q8Vn3-tZ1rL0_pXw7Yc2Kf9sBm4Hd6Ja5Ue8Rg0Wi1Ox3Nv7Tb2Zl9Ay6Pe4Sk_MuQ",
+    "DJANGO_ALLOWED_HOSTS": "certguide.example.com",
+    "SITE_URL": "https://certguide.example.com",
+    "DATABASE_URL": "sqlite:////tmp/certguide-check-deploy.sqlite3",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    "DEFAULT_FROM_EMAIL": "certguide <hello@certguide.example.com>",
+}
+
+
+def run_production(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run Python in a fresh process with only the production environment set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
+    for name in ("DATABASE_URL", "CACHE_URL", "EMAIL_URL", "SITE_URL", "TASKS_BACKEND"):
+        env.pop(name, None)
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="certguide.settings", **extra_env)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def production_settings(*names: str) -> dict:
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}))"
+    )
+    result = run_production("-c", code)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment():
+    result = run_production("manage.py", "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_when_https_is_switched_off():
+    # The check is able to fail: the same environment without the https settings.
+    result = run_production(
+        "manage.py",
+        "check",
+        "--deploy",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_SECURE_HSTS_SECONDS="0",
+    )
+
+    assert "security.W008" in result.stderr
+    assert "security.W004" in result.stderr
+
+
+def test_documented_environment_matches_docs_deploy_md():
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+
+    for name in PRODUCTION_ENV:
+        assert f"`{name}`" in docs
+
+
+def test_production_cookies_are_secure_host_prefixed_and_same_site():
+    values = production_settings(
+        "SESSION_COOKIE_NAME",
+        "CSRF_COOKIE_NAME",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SESSION_COOKIE_SAMESITE",
+        "CSRF_COOKIE_SAMESITE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_PROXY_SSL_HEADER",
+        "DEBUG",
+    )
+
+    assert values == {
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "CSRF_COOKIE_SAMESITE": "Lax",
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "DEBUG": False,
+    }
+
+
+@pytest.mark.django_db
+@override_settings(
+    CSRF_COOKIE_NAME="__Host-csrftoken", CSRF_COOKIE_SECURE=True, SECURE_SSL_REDIRECT=True
+)
+def test_csrf_cookie_meets_the_host_prefix_rules_behind_the_proxy(client):
+    response = client.get("/admin/login/", headers={"x-forwarded-proto": "https"})
+
+    assert response.status_code == 200
+    cookie = response.cookies["__Host-csrftoken"]
+    assert cookie["secure"] is True
+    assert cookie["path"] == "/"
+    assert cookie["domain"] == ""
+    assert cookie["samesite"] == "Lax"
+
+
+@pytest.mark.django_db
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_plain_http_is_redirected_to_https_but_health_checks_are_not(client):
+    page = client.get("/compare/?utm_source=x")
+    behind_proxy = client.get("/", headers={"x-forwarded-proto": "https"})
+    health = client.get("/healthz")
+
+    assert page.status_code == 301
+    assert page["Location"] == "https://testserver/compare/?utm_source=x"
+    assert behind_proxy.status_code == 200
+    assert health.status_code == 200
+
+
+@pytest.mark.django_db
+def test_https_responses_carry_a_year_of_hsts_with_preload(client):
+    response = client.get("/", secure=True)
+
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+SECURITY_HEADER_PAGES = ["/", "/compare/", "/healthz", "/no-such-page/", "/admin/login/"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", SECURITY_HEADER_PAGES)
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+
+    assert response.status_code in (200, 404)
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    # Only our own origin: no scheme or host of anyone else's.
+    assert "://" not in csp
+    assert "*" not in csp
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    for feature in ("camera", "microphone", "geolocation", "payment"):
+        assert f"{feature}=()" in response["Permissions-Policy"]
+
+
+def broken_view(request):
+    raise RuntimeError("secret detail jane@example.com")
+
+
+# A URLconf of its own for the 500 test, with the project's real 500 handler.
+urlpatterns = [path("broken/", broken_view)]
+handler500 = "certguide.views.server_error"
+
+
+@pytest.mark.urls("tests.test_security")
+def test_a_500_carries_the_security_headers_and_no_traceback(client):
+    client.raise_request_exception = False
+
+    response = client.get("/broken/")
+
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in html
+    assert "Traceback" not in html
+    assert "jane@example.com" not in html
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("a=" + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), "body above the memory limit"),
+        (
+            "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)),
+            "more fields than allowed",
+        ),
+    ],
+)
+def test_oversized_form_bodies_are_a_400_not_a_500(client, body, why):
+    response = client.post(
+        "/admin/login/", data=body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400, why
+
+
+def test_production_settings_refuse_debug_pages_and_third_party_origins():
+    # The test settings import the production module: the CSP there is the real one.
+    assert settings.DEBUG is False
+    for directive, sources in settings.SECURE_CSP.items():
+        for source in sources:
+            assert "://" not in source, directive
+            assert "unsafe" not in source, directive
