@@ -1,0 +1,28 @@
+"""How an email address is tidied before it is checked and stored."""
+
+from django.core.exceptions import ValidationError
+
+MAX_LENGTH = 254
+
+
+def has_control_characters(value: str) -> bool:
+    """True if the text holds NUL or another control character (C0, DEL or C1)."""
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value)
+
+
+def normalise_email(value: str) -> str:
+    """Trim the address and lower-case its domain; the local part keeps its case.
+
+    Some mail servers treat the local part as case-sensitive, so we store it as typed;
+    uniqueness ignores case anyway (the database constraint is on the lower-cased email).
+    """
+    email = value.strip()
+    if has_control_characters(email):
+        raise ValidationError("Remove the control characters from your email address.")
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain:
+        raise ValidationError("Enter a valid email address, like name@example.com.")
+    email = f"{local}@{domain.lower()}"
+    if len(email) > MAX_LENGTH:
+        raise ValidationError(f"An email address has at most {MAX_LENGTH} characters.")
+    return email

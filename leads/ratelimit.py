@@ -1,0 +1,56 @@
+"""Fixed-window sign-up limits per client, counted in the cache named by CACHE_URL.
+
+The client is a keyed hash of its address: the raw IP is never stored anywhere.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "5/m" -> (5, 60): how many requests per how many seconds."""
+    count, _, period = rate.strip().partition("/")
+    if not count.isdigit() or period not in PERIODS or int(count) < 1:
+        raise ValueError(f"A rate looks like 5/m (count/s, m, h or d), not {rate!r}.")
+    return int(count), PERIODS[period]
+
+
+def client_key(request: HttpRequest) -> str:
+    """A stable, non-reversible name for the client behind this request."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return salted_hmac("leads.ratelimit", address).hexdigest()[:32]
+
+
+def _hit(key: str, limit: int, period: int, now: float) -> int | None:
+    """Count one request in the current window; seconds to wait if over the limit."""
+    window = int(now // period)
+    cache_key = f"leads:signup:{period}:{window}:{key}"
+    # add() is atomic and a no-op when the counter exists; incr() is atomic on Redis.
+    cache.add(cache_key, 0, timeout=period + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        # The counter expired between add() and incr(): this is the window's first hit.
+        cache.set(cache_key, 1, timeout=period + 1)
+        count = 1
+    if count > limit:
+        return max(1, int((window + 1) * period - now))
+    return None
+
+
+def signup_retry_after(request: HttpRequest) -> int | None:
+    """Count a sign-up post; None when allowed, else the seconds until it would be."""
+    key = client_key(request)
+    now = time.time()
+    waits = [
+        wait
+        for rate in (settings.SIGNUP_RATE_LIMIT, settings.SIGNUP_DAILY_LIMIT)
+        if (wait := _hit(key, *parse_rate(rate), now)) is not None
+    ]
+    return max(waits) if waits else None

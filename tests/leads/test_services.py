@@ -1,0 +1,184 @@
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from leads.models import Lead, LeadErasure
+from leads.services import (
+    lead_confirm,
+    lead_erase,
+    lead_record_send,
+    lead_subscribe,
+    lead_unsubscribe,
+)
+from tests.leads.conftest import make_attempt, make_lead
+
+pytestmark = pytest.mark.django_db
+
+
+def subscribe(committed, **fields) -> Lead:
+    with committed():
+        return lead_subscribe(**({"email": "ada@example.com", "consent_version": "v2"} | fields))
+
+
+def test_a_new_address_is_pending_and_gets_a_confirmation(committed, mailoutbox):
+    attempt = make_attempt(outcome="CSM")
+
+    lead = subscribe(
+        committed,
+        email=" Ada@Example.COM ",
+        first_name="Ada",
+        attempt=attempt,
+        placement="nav",
+        utm_source="newsletter",
+    )
+
+    lead.refresh_from_db()
+    assert (lead.email, lead.status, lead.outcome) == ("Ada@example.com", "pending", "CSM")
+    assert (lead.placement, lead.utm_source, lead.consent_version) == ("nav", "newsletter", "v2")
+    assert lead.attempt == attempt
+    assert lead.consent_at is not None
+    assert lead.last_emailed_at is not None
+    assert [m.subject for m in mailoutbox] == [
+        "Confirm your email to get the CSM and CSPO materials"
+    ]
+
+
+CONFIRM_SUBJECT = "Confirm your email to get the CSM and CSPO materials"
+MATERIALS_SUBJECT = "Your CSM and CSPO training materials"
+
+
+@pytest.mark.parametrize(
+    ("status", "last_mail", "status_after", "mail"),
+    [
+        ("pending", None, "pending", CONFIRM_SUBJECT),
+        ("pending", timedelta(minutes=6), "pending", CONFIRM_SUBJECT),
+        ("pending", timedelta(minutes=2), "pending", None),
+        ("confirmed", timedelta(days=3), "confirmed", MATERIALS_SUBJECT),
+        ("confirmed", timedelta(minutes=2), "confirmed", None),
+        ("unsubscribed", timedelta(days=3), "pending", CONFIRM_SUBJECT),
+        # New consent after unsubscribing always gets its confirmation.
+        ("unsubscribed", timedelta(minutes=1), "pending", CONFIRM_SUBJECT),
+    ],
+)
+def test_repeat_sign_up_updates_the_row_and_sends_what_fits(
+    committed, mailoutbox, status, last_mail, status_after, mail
+):
+    requested = timezone.now() - last_mail if last_mail else None
+    old_consent = timezone.now() - timedelta(days=10)
+    make_lead(
+        email="ada@example.com", status=status, mail_requested_at=requested, consent_at=old_consent
+    )
+
+    subscribe(committed, email="ADA@example.com", consent_version="v3")
+
+    lead = Lead.objects.get()
+    assert lead.status == status_after
+    assert lead.email == "ada@example.com"
+    assert lead.consent_version == "v3"
+    assert lead.consent_at > old_consent
+    assert [m.subject for m in mailoutbox] == ([mail] if mail else [])
+
+
+def test_repeat_sign_up_keeps_first_touch_attribution_and_takes_the_newer_result(committed):
+    make_lead(placement="nav", utm_source="first", first_name="Ada")
+    attempt = make_attempt(outcome="BOTH")
+
+    subscribe(committed, placement="footer", utm_source="second", first_name="", attempt=attempt)
+
+    lead = Lead.objects.get()
+    assert (lead.placement, lead.utm_source, lead.first_name) == ("nav", "first", "Ada")
+    assert (lead.attempt, lead.outcome) == (attempt, "BOTH")
+
+
+def test_subscribe_refuses_without_consent():
+    with pytest.raises(ValueError, match="consent"):
+        lead_subscribe(email="ada@example.com", consent_version="")
+
+    assert not Lead.objects.exists()
+
+
+def test_confirm_releases_the_materials_by_mail(committed, mailoutbox, lead):
+    with committed():
+        lead_confirm(lead=lead)
+
+    lead.refresh_from_db()
+    assert lead.status == "confirmed"
+    assert lead.confirmed_at is not None
+    assert [m.subject for m in mailoutbox] == [MATERIALS_SUBJECT]
+
+
+def test_confirm_does_not_undo_an_unsubscribe(committed, mailoutbox):
+    lead = make_lead(status="unsubscribed")
+
+    with committed():
+        lead_confirm(lead=lead)
+
+    lead.refresh_from_db()
+    assert lead.status == "unsubscribed"
+    assert mailoutbox == []
+
+
+def test_unsubscribe_is_immediate_and_clears_a_pending_retry():
+    lead = make_lead(status="confirmed", mail_pending=True)
+
+    lead_unsubscribe(lead=lead)
+    lead_unsubscribe(lead=lead)
+
+    lead.refresh_from_db()
+    assert lead.status == "unsubscribed"
+    assert lead.unsubscribed_at is not None
+    assert not lead.mail_pending
+
+
+def test_record_send_keeps_the_error_then_clears_it(lead):
+    lead_record_send(lead=lead, error="SMTPServerDisconnected: gone\x00 away")
+    lead.refresh_from_db()
+    assert (lead.last_email_error, lead.mail_pending) == ("SMTPServerDisconnected: gone away", True)
+    assert lead.last_emailed_at is None
+
+    lead_record_send(lead=lead, error=None)
+    lead.refresh_from_db()
+    assert (lead.last_email_error, lead.mail_pending) == ("", False)
+    assert lead.last_emailed_at is not None
+
+
+def test_erase_deletes_the_lead_blanks_its_attempt_and_counts_it():
+    attempt = make_attempt(utm_source="newsletter", referrer="https://example.org/")
+    lead = make_lead(attempt=attempt)
+
+    lead_erase(lead=lead)
+
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+    attempt.refresh_from_db()
+    assert (attempt.utm_source, attempt.referrer) == ("", "")
+    assert attempt.outcome == "CSPO"
+    assert list(LeadErasure.objects.values_list("count", flat=True)) == [1]
+
+
+def test_purge_removes_only_stale_pending_leads(capsys):
+    old = timezone.now() - timedelta(days=40)
+    make_lead(email="stale@example.com", consent_at=old)
+    make_lead(email="fresh@example.com")
+    make_lead(email="confirmed@example.com", status="confirmed", consent_at=old)
+    make_lead(email="gone@example.com", status="unsubscribed", consent_at=old)
+
+    call_command("purge_leads", "--unconfirmed-older-than", "30")
+
+    assert "Deleted 1 unconfirmed lead(s)" in capsys.readouterr().out
+    assert set(Lead.objects.values_list("email", flat=True)) == {
+        "fresh@example.com",
+        "confirmed@example.com",
+        "gone@example.com",
+    }
+
+
+@pytest.mark.parametrize("days", ["0", "-3", "soon"])
+def test_purge_refuses_a_nonsense_age(days):
+    make_lead(consent_at=timezone.now() - timedelta(days=400))
+
+    with pytest.raises(CommandError, match="DAYS"):
+        call_command("purge_leads", "--unconfirmed-older-than", days)
+
+    assert Lead.objects.count() == 1
