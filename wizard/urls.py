@@ -1,3 +1,11 @@
+from django.urls import path
+
+from wizard import views
+
 app_name = "wizard"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("<uuid:attempt_id>/step/<int:number>/", views.step, name="step"),
+    path("result/<uuid:attempt_id>/", views.result, name="result"),
+]

@@ -1,0 +1,167 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from wizard.models import Attempt, Choice, Question, Questionnaire
+from wizard.preview import DEFAULT_LIMIT, NEAR_TIE_EXTRA, preview_scoring
+from wizard.questionnaires import load_weights
+from wizard.services import questionnaire_activate
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    fields = ["order", "text", "kind", "help_text"]
+    extra = 0
+    show_change_link = True
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    fields = ["order", "text", "csm_points", "cspo_points", "recommends_both", "explanation"]
+    extra = 0
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "both_margin", "question_count", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    fields = ["name", "is_active", "both_margin"]
+    inlines = [QuestionInline]
+    actions = ["make_active"]
+    change_form_template = "admin/wizard/questionnaire/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(question_total=Count("questions"))
+
+    @admin.display(description="questions", ordering="question_total")
+    def question_count(self, obj: Questionnaire) -> int:
+        return obj.question_total
+
+    @admin.action(description="Make the selected questionnaire the active one")
+    def make_active(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one questionnaire.", messages.ERROR)
+            return
+        questionnaire = questionnaire_activate(questionnaire=queryset.get())
+        self.message_user(request, f"“{questionnaire}” is now the questionnaire visitors take.")
+
+    def get_urls(self) -> list:
+        preview = path(
+            "<path:object_id>/scoring-preview/",
+            self.admin_site.admin_view(self.scoring_preview_view),
+            name="wizard_questionnaire_scoring_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def scoring_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Every way to answer the questionnaire, scored: what the weights really do."""
+        questionnaire = get_object_or_404(Questionnaire, pk=object_id)
+        if not self.has_view_permission(request, questionnaire):
+            raise PermissionDenied
+        weights = load_weights(questionnaire)  # Not the cache: show exactly what is saved.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": questionnaire,
+            "title": f"Scoring preview: {questionnaire}",
+            "preview": preview_scoring(weights),
+            "weights": weights,
+            "limit": DEFAULT_LIMIT,
+            "near_tie_extra": NEAR_TIE_EXTRA,
+            "change_url": reverse("admin:wizard_questionnaire_change", args=[questionnaire.pk]),
+        }
+        return TemplateResponse(request, "admin/wizard/questionnaire/scoring_preview.html", context)
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "questionnaire", "order", "kind"]
+    list_filter = ["questionnaire", "kind"]
+    list_select_related = ["questionnaire"]
+    search_fields = ["text"]
+    fields = ["questionnaire", "order", "text", "kind", "help_text"]
+    inlines = [ChoiceInline]
+
+
+class CompletionFilter(admin.SimpleListFilter):
+    title = "completion"
+    parameter_name = "completed"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", "Completed"), ("no", "Unfinished")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.completed()
+        if self.value() == "no":
+            return queryset.unfinished()
+        return queryset
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    """Read-only: attempts are the visitors' record. Superusers may delete (e.g. tests)."""
+
+    list_display = ["id", "started_at", "completed_at", "outcome", "csm_score", "cspo_score"]
+    list_filter = ["outcome", CompletionFilter, "questionnaire", "utm_source"]
+    list_select_related = ["questionnaire"]
+    date_hierarchy = "started_at"
+    fields = [
+        "id",
+        "questionnaire",
+        "started_at",
+        "completed_at",
+        "step",
+        "outcome",
+        "csm_score",
+        "cspo_score",
+        "answers_readable",
+        "reasons",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "referrer",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Attempt | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Attempt | None = None) -> bool:
+        return request.user.is_superuser
+
+    @admin.display(description="answers")
+    def answers_readable(self, obj: Attempt) -> str:
+        if obj.result.get("answers"):
+            rows = [(a["question"], ", ".join(a["choices"])) for a in obj.result["answers"]]
+        else:
+            # Unfinished: the ids recorded so far, named from the questionnaire as it is now.
+            weights = load_weights(obj.questionnaire)
+            rows = [
+                (q.text, ", ".join(c.text for c in q.choices if c.id in obj.answers[str(q.id)]))
+                for q in weights.questions
+                if isinstance(obj.answers.get(str(q.id)), list)
+            ]
+        if not rows:
+            return "No answers yet"
+        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
+
+    @admin.display(description="reasons shown")
+    def reasons(self, obj: Attempt) -> str:
+        items = obj.result.get("reasons") or []
+        if not items:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r,) for r in items))
+        )

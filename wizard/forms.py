@@ -1,0 +1,129 @@
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
+from django import forms
+
+from wizard.models import Attempt
+from wizard.scoring import QuestionWeights
+from wizard.services import UTM_FIELDS, clean_referrer, clean_tracking_value
+
+
+class StartForm(forms.Form):
+    """The Start button, carrying the utm_* and referrer of the landing request along."""
+
+    utm_source = forms.CharField(required=False, widget=forms.HiddenInput)
+    utm_medium = forms.CharField(required=False, widget=forms.HiddenInput)
+    utm_campaign = forms.CharField(required=False, widget=forms.HiddenInput)
+    utm_term = forms.CharField(required=False, widget=forms.HiddenInput)
+    utm_content = forms.CharField(required=False, widget=forms.HiddenInput)
+    referrer = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, label: str = "Start the quiz", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = True
+        self.helper.form_method = "post"
+        self.helper.layout = Layout(
+            *UTM_FIELDS,
+            "referrer",
+            StrictButton(label, type="submit", css_class="btn-primary btn-lg"),
+        )
+
+    def clean(self) -> dict:
+        # Never invalid: bad tracking values are trimmed or dropped, not shown to anyone.
+        data = super().clean()
+        for name in UTM_FIELDS:
+            data[name] = clean_tracking_value(
+                data.get(name) or "", max_length=Attempt._meta.get_field(name).max_length
+            )
+        data["referrer"] = clean_referrer(data.get("referrer") or "")
+        return data
+
+    def tracking(self) -> dict[str, object]:
+        data = self.cleaned_data
+        return {"utm": {n: data[n] for n in UTM_FIELDS}, "referrer": data["referrer"]}
+
+
+class AnswerForm(forms.Form):
+    """One question: radios for a single choice, checkboxes for several."""
+
+    # Which question the page showed: a marketer may reorder questions between the GET
+    # and the POST, and an answer must never land on a different question.
+    question = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args,
+        question: QuestionWeights,
+        action: str,
+        can_go_back: bool,
+        is_last: bool,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.question = question
+        options = [(str(c.id), c.text) for c in question.choices]
+        if question.multiple:
+            self.fields["choices"] = forms.MultipleChoiceField(
+                label=question.text,
+                help_text=question.help_text or "Pick every answer that applies.",
+                choices=options,
+                widget=forms.CheckboxSelectMultiple,
+                error_messages={"required": "Pick at least one answer to go on."},
+            )
+        else:
+            self.fields["choices"] = forms.ChoiceField(
+                label=question.text,
+                help_text=question.help_text,
+                choices=options,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Pick one answer to go on."},
+            )
+        self.fields["choices"].error_messages["invalid_choice"] = (
+            "That answer does not belong to this question. Pick one of the answers shown."
+        )
+
+        buttons = [
+            StrictButton(
+                "See my result" if is_last else "Next",
+                type="submit",
+                name="action",
+                value="next",
+                css_class="btn-primary",
+            )
+        ]
+        if can_go_back:
+            buttons.append(
+                StrictButton(
+                    "Back",
+                    type="submit",
+                    name="action",
+                    value="back",
+                    css_class="btn-outline-secondary",
+                    formnovalidate="formnovalidate",
+                )
+            )
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.form_method = "post"
+        # The page's h1 shows the question; the legend names the group for screen readers.
+        self.helper.label_class = "visually-hidden"
+        self.helper.layout = Layout(
+            "question",
+            Field("choices", wrapper_class="wizard-choices"),
+            # Next comes first in the markup so Enter in the form means Next, not Back.
+            Div(*buttons, css_class="wizard-actions"),
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # A non-field error: crispy shows those, not the errors of a hidden field.
+        if data.get("question") != self.question.id:
+            raise forms.ValidationError(
+                "This question changed while the page was open. Please answer it again."
+            )
+        return data
+
+    def choice_ids(self) -> list[int]:
+        value = self.cleaned_data["choices"]
+        return [int(v) for v in (value if isinstance(value, list) else [value])]

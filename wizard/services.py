@@ -1,0 +1,201 @@
+"""Writes to wizard rows: start an attempt, record an answer, complete, erase, activate.
+
+The flow is hand-made on the ``Attempt`` row rather than django-formtools: the row already
+holds the state (answers, furthest step), while formtools keeps its state in session or
+cookie storage, which would give public pages a session, tie an attempt to one browser
+storage instead of its URL (two tabs would mix), and need sticky state across instances.
+"""
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from wizard.models import Attempt, Questionnaire
+from wizard.scoring import QuestionnaireWeights, QuestionWeights, score
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+class WizardError(Exception):
+    """A step that cannot be taken; views turn each into a redirect or a 4xx page."""
+
+
+class AttemptAlreadyCompleted(WizardError):
+    pass
+
+
+class StepNotReached(WizardError):
+    def __init__(self, furthest: int) -> None:
+        super().__init__(f"step {furthest + 1} is the furthest one reached")
+        self.furthest = furthest
+
+
+class InvalidAnswer(WizardError):
+    pass
+
+
+class AnswersMissing(WizardError):
+    def __init__(self, first_missing: int) -> None:
+        super().__init__(f"question {first_missing + 1} has no valid answer")
+        self.first_missing = first_missing
+
+
+def clean_tracking_value(value: str, *, max_length: int) -> str:
+    """Visitor-supplied text made safe to store: control characters dropped, trimmed,
+    cut to the column's length."""
+    printable = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return printable.strip()[:max_length]
+
+
+def clean_referrer(value: str) -> str:
+    """An http(s) URL of at most 500 characters, or "" for anything else."""
+    cleaned = clean_tracking_value(value, max_length=500)
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:
+        return ""
+    return cleaned if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+@transaction.atomic
+def attempt_start(
+    *, questionnaire: Questionnaire, utm: Mapping[str, str] | None = None, referrer: str = ""
+) -> Attempt:
+    """Start an attempt at the questionnaire, keeping where the visitor came from."""
+    tracking = {
+        name: clean_tracking_value(
+            str((utm or {}).get(name, "")),
+            max_length=Attempt._meta.get_field(name).max_length,
+        )
+        for name in UTM_FIELDS
+    }
+    return Attempt.objects.create(
+        questionnaire=questionnaire, referrer=clean_referrer(referrer), **tracking
+    )
+
+
+def _valid_choice_ids(question: QuestionWeights, stored: object) -> list[int] | None:
+    """The stored answer if it still fits the question, else None (e.g. a choice deleted)."""
+    if not isinstance(stored, list) or not stored:
+        return None
+    known = {c.id for c in question.choices}
+    if not all(isinstance(i, int) and i in known for i in stored):
+        return None
+    if not question.multiple and len(stored) != 1:
+        return None
+    return stored
+
+
+def first_unanswered(attempt: Attempt, weights: QuestionnaireWeights) -> int | None:
+    """Index of the first question without a valid answer, or None when all are answered."""
+    for index, question in enumerate(weights.questions):
+        if _valid_choice_ids(question, attempt.answers.get(str(question.id))) is None:
+            return index
+    return None
+
+
+@transaction.atomic
+def attempt_record_answer(
+    *,
+    attempt: Attempt,
+    weights: QuestionnaireWeights,
+    index: int,
+    choice_ids: Sequence[int],
+    finish: bool = True,
+) -> Attempt:
+    """Save the answer to question ``index`` and move the furthest step on.
+
+    With ``finish`` (the Next button, not Back), answering the last question with every
+    other question answered completes the attempt in the same transaction. The row is
+    locked, so two tabs posting at once cannot overwrite each other's answers.
+    """
+    locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if locked.is_completed:
+        raise AttemptAlreadyCompleted
+    if not 0 <= index < len(weights.questions):
+        raise InvalidAnswer("no such question")
+    if index > locked.step:
+        raise StepNotReached(locked.step)
+    question = weights.questions[index]
+    picked = sorted(set(choice_ids))
+    if _valid_choice_ids(question, picked) is None:
+        raise InvalidAnswer("those choices do not answer this question")
+
+    locked.answers = {**locked.answers, str(question.id): picked}
+    locked.step = max(locked.step, min(index + 1, len(weights.questions) - 1))
+    locked.save(update_fields=["answers", "step", "updated_at"])
+    last = index == len(weights.questions) - 1
+    if finish and last and first_unanswered(locked, weights) is None:
+        return attempt_complete(attempt=locked, weights=weights)
+    return locked
+
+
+# savepoint=False: when called from attempt_record_answer it joins that transaction
+# (one fewer round trip per final step); called alone it is its own transaction.
+@transaction.atomic(savepoint=False)
+def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Attempt:
+    """Score the attempt and freeze the outcome and the explanation on the row.
+
+    ``result`` keeps the question and answer texts and the reasons as they were, so
+    editing the questionnaire later never changes a result someone already has.
+    """
+    missing = first_unanswered(attempt, weights)
+    if missing is not None:
+        raise AnswersMissing(missing)
+    answers = {int(qid): ids for qid, ids in attempt.answers.items() if isinstance(ids, list)}
+    outcome = score(weights, answers)
+    result = {
+        "questionnaire": weights.name,
+        "margin": weights.margin,
+        "answers": [
+            {
+                "question": q.text,
+                "choices": [c.text for c in q.choices if c.id in answers[q.id]],
+            }
+            for q in weights.questions
+        ],
+        "reasons": outcome.reasons(),
+        "contributions": [asdict(c) for c in outcome.contributions],
+    }
+    now = timezone.now()
+    fields = {
+        "completed_at": now,
+        "updated_at": now,
+        "csm_score": outcome.csm_score,
+        "cspo_score": outcome.cspo_score,
+        "outcome": outcome.outcome,
+        "result": result,
+    }
+    # The completed_at guard makes a second completion (another tab) a no-op, not a rewrite.
+    if not Attempt.objects.filter(pk=attempt.pk, completed_at__isnull=True).update(**fields):
+        raise AttemptAlreadyCompleted
+    for name, value in fields.items():
+        setattr(attempt, name, value)
+    return attempt
+
+
+@transaction.atomic
+def attempt_erase_personal_data(*, attempt: Attempt) -> None:
+    """Blank where the visitor came from (utm_* and referrer); answers are not personal."""
+    blank = dict.fromkeys((*UTM_FIELDS, "referrer"), "")
+    Attempt.objects.filter(pk=attempt.pk).update(**blank)
+    for name, value in blank.items():
+        setattr(attempt, name, value)
+
+
+@transaction.atomic
+def questionnaire_activate(*, questionnaire: Questionnaire) -> Questionnaire:
+    """Make this the questionnaire visitors take; the one active before is switched off.
+
+    Attempts already started keep their own questionnaire.
+    """
+    Questionnaire.objects.filter(is_active=True).exclude(pk=questionnaire.pk).update(
+        is_active=False
+    )
+    questionnaire.is_active = True
+    questionnaire.save(update_fields=["is_active", "updated_at"])
+    return questionnaire

@@ -1,0 +1,220 @@
+"""The quiz: an intro with a Start button, one page per question, a result permalink.
+
+State lives on the Attempt row and in the URL (/wizard/<attempt>/step/<n>/), so two tabs
+never mix. Every POST redirects (Post/Redirect/Get): a reload never submits twice.
+A signed cookie scoped to /wizard/ remembers the visitor's latest attempt for resuming;
+there is no Django session on these public pages.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from wizard.forms import AnswerForm, StartForm
+from wizard.models import Attempt, Recommendation
+from wizard.questionnaires import active_questionnaire, questionnaire_weights
+from wizard.services import (
+    UTM_FIELDS,
+    AttemptAlreadyCompleted,
+    InvalidAnswer,
+    StepNotReached,
+    attempt_record_answer,
+    attempt_start,
+    first_unanswered,
+)
+
+RESUME_COOKIE = "certguide_wizard"
+RESUME_SALT = "wizard.resume"
+RESUME_MAX_AGE = 60 * 60 * 24 * 30
+
+
+def step_url(attempt: Attempt, number: int) -> str:
+    return reverse("wizard:step", kwargs={"attempt_id": attempt.pk, "number": number})
+
+
+def result_url(attempt: Attempt) -> str:
+    return reverse("wizard:result", kwargs={"attempt_id": attempt.pk})
+
+
+def _remember(request: HttpRequest, response: HttpResponse, attempt: Attempt) -> None:
+    response.set_signed_cookie(
+        RESUME_COOKIE,
+        str(attempt.pk),
+        salt=RESUME_SALT,
+        max_age=RESUME_MAX_AGE,
+        path="/wizard/",
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _remembered_attempt(request: HttpRequest) -> Attempt | None:
+    try:
+        value = request.get_signed_cookie(RESUME_COOKIE, salt=RESUME_SALT, max_age=RESUME_MAX_AGE)
+        attempt_id = uuid.UUID(value)
+    except (KeyError, signing.BadSignature, ValueError):
+        return None
+    return Attempt.objects.filter(pk=attempt_id).first()
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "wizard/not_found.html", status=404)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    return render(request, "wizard/unavailable.html", status=503)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest) -> HttpResponse:
+    """GET shows the intro (and a resume link); only the POSTed Start button creates a
+    row, so crawlers following links never start attempts."""
+    questionnaire = active_questionnaire()
+    if questionnaire is None:
+        return _unavailable(request)
+    if request.method == "POST":
+        form = StartForm(request.POST)
+        form.is_valid()  # Always valid: tracking values are cleaned, never refused.
+        attempt = attempt_start(questionnaire=questionnaire, **form.tracking())
+        response = redirect(step_url(attempt, 1))
+        _remember(request, response, attempt)
+        return response
+
+    remembered = _remembered_attempt(request)
+    resume = None
+    if remembered is not None and not remembered.is_completed:
+        weights = questionnaire_weights(remembered.questionnaire)
+        resume = step_url(remembered, min(remembered.step, max(len(weights) - 1, 0)) + 1)
+    initial = {name: request.GET.get(name, "") for name in UTM_FIELDS}
+    initial["referrer"] = request.headers.get("referer", "")
+    form = StartForm(initial=initial, label="Start again" if resume else "Start the quiz")
+    return render(
+        request,
+        "wizard/start.html",
+        {
+            "form": form,
+            "question_count": len(questionnaire_weights(questionnaire)),
+            "resume_url": resume,
+            "last_result_url": result_url(remembered)
+            if remembered is not None and remembered.is_completed
+            else None,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
+    attempt = Attempt.objects.select_related("questionnaire").filter(pk=attempt_id).first()
+    if attempt is None:
+        return _not_found(request)
+    if attempt.is_completed:
+        return redirect(result_url(attempt))
+    weights = questionnaire_weights(attempt.questionnaire)
+    total = len(weights)
+    if total == 0:
+        return _unavailable(request)
+    furthest = min(attempt.step, total - 1) + 1
+    if number > furthest:
+        messages.info(request, "Please answer the questions in order. Here is where you left off.")
+        return redirect(step_url(attempt, furthest))
+    if number < 1:
+        return redirect(step_url(attempt, 1))
+
+    question = weights.questions[number - 1]
+    form_kwargs = {
+        "question": question,
+        "action": step_url(attempt, number),
+        "can_go_back": number > 1,
+        "is_last": number == total,
+    }
+    if request.method == "POST":
+        going_back = request.POST.get("action") == "back"
+        back = step_url(attempt, number - 1) if number > 1 else reverse("wizard:start")
+        form = AnswerForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                attempt = attempt_record_answer(
+                    attempt=attempt,
+                    weights=weights,
+                    index=number - 1,
+                    choice_ids=form.choice_ids(),
+                    finish=not going_back,
+                )
+            except AttemptAlreadyCompleted:
+                return redirect(result_url(attempt))
+            except StepNotReached as error:
+                return redirect(step_url(attempt, error.furthest + 1))
+            except InvalidAnswer:
+                # The form already checked the choices; only a concurrent edit gets here.
+                return redirect(step_url(attempt, number))
+            if attempt.is_completed:
+                return redirect(result_url(attempt))
+            if going_back:
+                return redirect(back)
+            if number < total:
+                return redirect(step_url(attempt, number + 1))
+            missing = first_unanswered(attempt, weights)
+            messages.info(request, "One question still needs an answer.")
+            return redirect(step_url(attempt, (missing or 0) + 1))
+        if going_back:
+            # Back never needs a valid answer: nothing is saved and the visitor goes back.
+            return redirect(back)
+        status = 422
+    else:
+        stored = attempt.answers.get(str(question.id)) or []
+        picked = [str(i) for i in stored] if isinstance(stored, list) else []
+        form = AnswerForm(
+            initial={
+                "question": question.id,
+                "choices": picked if question.multiple else (picked[0] if picked else None),
+            },
+            **form_kwargs,
+        )
+        status = 200
+    return render(
+        request,
+        "wizard/step.html",
+        {"form": form, "question": question, "number": number, "total": total},
+        status=status,
+    )
+
+
+NEXT_STEPS = {
+    Recommendation.CSM: [("/certifications/csm/", "Read what a Scrum Master does")],
+    Recommendation.CSPO: [("/certifications/cspo/", "Read what a Product Owner does")],
+    Recommendation.BOTH: [
+        ("/certifications/csm/", "Read what a Scrum Master does"),
+        ("/certifications/cspo/", "Read what a Product Owner does"),
+    ],
+}
+
+
+@require_GET
+def result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    """The shareable permalink: reads only what was frozen at completion."""
+    attempt = Attempt.objects.filter(pk=attempt_id).first()
+    if attempt is None or (attempt.outcome not in Recommendation.values and attempt.is_completed):
+        return _not_found(request)
+    if not attempt.is_completed:
+        return HttpResponseRedirect(step_url(attempt, attempt.step + 1))
+    response = render(
+        request,
+        "wizard/result.html",
+        {
+            "attempt": attempt,
+            "outcome": Recommendation(attempt.outcome),
+            "next_steps": NEXT_STEPS[Recommendation(attempt.outcome)],
+            "cta_url": f"/free-training/?result={attempt.pk}&placement=wizard-result",
+        },
+    )
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
