@@ -1,0 +1,117 @@
+import logging
+import socket
+
+import pytest
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, connection
+
+# Pages a visitor reaches without any state, each of which reads the database.
+PUBLIC_PAGES = ["/", "/certifications/csm/", "/compare/", "/choose/", "/wizard/"]
+
+
+def refuse(*args, **kwargs):
+    raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: refused')
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """Every attempt to use the database fails as it does when the server is gone."""
+    monkeypatch.setattr(connection, "ensure_connection", refuse)
+    return monkeypatch
+
+
+def assert_branded_503(response) -> None:
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "no-store" in response["Cache-Control"]
+    assert "certguide is briefly unavailable" in html
+    assert "<h1>" in html
+    assert "Traceback" not in html
+    assert "127.0.0.1" not in html
+    # The outage page is still one of ours: same security headers as any other.
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_page_answers_503_while_the_database_is_down_and_recovers(client, monkeypatch, path):
+    before = client.get(path)
+    cache.clear()  # a page served from the cache would not need the database
+    monkeypatch.setattr(connection, "ensure_connection", refuse)
+    during = client.get(path)
+    monkeypatch.undo()
+    after = client.get(path)
+
+    assert before.status_code == 200
+    assert_branded_503(during)
+    assert after.status_code == 200
+
+
+@pytest.mark.django_db
+def test_healthz_says_503_while_the_database_is_down_and_200_after(client, database_down):
+    down = client.get("/healthz")
+    database_down.undo()
+    up = client.get("/healthz")
+
+    assert down.status_code == 503
+    assert down.json() == {"status": "unavailable", "database": "down"}
+    assert up.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_sign_up_posted_during_the_outage_gets_the_503_page(client, database_down):
+    response = client.post(
+        "/free-training/", {"email": "jane@example.com", "consent": "on", "first_name": "Jane"}
+    )
+
+    assert_branded_503(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_an_outage_is_logged_with_its_reason_and_no_traceback(client, monkeypatch, caplog, error):
+    def lost(*args, **kwargs):
+        raise error("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connection, "ensure_connection", lost)
+
+    with caplog.at_level(logging.INFO):
+        response = client.get("/compare/")
+
+    assert response.status_code == 503
+    reasons = [r.getMessage() for r in caplog.records if r.name == "certguide.middleware"]
+    assert reasons == [
+        "database unreachable, answered 503 for GET /compare/: "
+        "server closed the connection unexpectedly"
+    ]
+    # Django's own request line says 503; an outage is not a code bug: no traceback.
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_real_lost_postgresql_connection_is_a_503_then_recovers(client):
+    """A real psycopg connection to a port nobody listens on, not a patched method."""
+    if connection.vendor != "postgresql":
+        pytest.skip("DATABASE_URL does not point at PostgreSQL")
+    real_port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = closed_port()
+    try:
+        down = client.get("/compare/")
+        health = client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = real_port
+
+    assert_branded_503(down)
+    assert health.status_code == 503
+    assert client.get("/compare/").status_code == 200
+    assert client.get("/healthz").status_code == 200
