@@ -1,0 +1,207 @@
+import pytest
+from django.urls import reverse
+
+from wizard.models import Attempt, Choice, Questionnaire, Recommendation
+from wizard.questionnaires import active_questionnaire, questionnaire_weights
+from wizard.services import (
+    attempt_complete,
+    attempt_erase_personal_data,
+    attempt_record_answer,
+    attempt_start,
+    questionnaire_activate,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def step_url(attempt, number):
+    return reverse("wizard:step", kwargs={"attempt_id": attempt.pk, "number": number})
+
+
+@pytest.fixture
+def admin_client(client, make_superuser):
+    client.force_login(make_superuser())
+    return client
+
+
+def test_scoring_preview_renders_for_a_superuser(admin_client, make_questionnaire):
+    questionnaire = make_questionnaire([[(3, 0), (0, 3)], [(1, 0), (0, 1)]], margin=0)
+    change = admin_client.get(reverse("admin:wizard_questionnaire_change", args=[questionnaire.pk]))
+    preview_url = reverse("admin:wizard_questionnaire_scoring_preview", args=[questionnaire.pk])
+    assert preview_url.encode() in change.content
+
+    response = admin_client.get(preview_url)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "All 4 combinations were scored." in content
+    assert "<td>2</td><td>50.0%</td>" in content
+    # Q2's one point can never beat Q1's three.
+    assert "<li>Question 2?</li>" in content
+
+
+def test_a_weight_change_shows_in_the_preview(admin_client, make_questionnaire):
+    questionnaire = make_questionnaire([[(3, 0), (0, 3)], [(1, 0), (0, 1)]], margin=0)
+    preview_url = reverse("admin:wizard_questionnaire_scoring_preview", args=[questionnaire.pk])
+    assert "<li>Question 2?</li>" in admin_client.get(preview_url).content.decode()
+
+    choice = Choice.objects.get(question__questionnaire=questionnaire, text="Answer 2.2")
+    choice.cspo_points = 9
+    choice.save()
+
+    assert "<li>Question 2?</li>" not in admin_client.get(preview_url).content.decode()
+
+
+def test_seeded_questionnaire_preview_is_sampled_and_renders(admin_client):
+    questionnaire = Questionnaire.objects.active().get()
+
+    response = admin_client.get(
+        reverse("admin:wizard_questionnaire_scoring_preview", args=[questionnaire.pk])
+    )
+
+    assert response.status_code == 200
+    assert b"drawn at random" in response.content
+
+
+def test_preview_needs_staff(client, make_questionnaire):
+    questionnaire = make_questionnaire()
+
+    response = client.get(
+        reverse("admin:wizard_questionnaire_scoring_preview", args=[questionnaire.pk])
+    )
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
+
+
+def test_attempt_admin_is_read_only_with_readable_answers(admin_client, client, make_questionnaire):
+    questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
+    attempt = attempt_start(questionnaire=questionnaire)
+    weights = questionnaire_weights(questionnaire)
+    attempt_record_answer(
+        attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
+    )
+
+    changelist = admin_client.get(reverse("admin:wizard_attempt_changelist") + "?completed=yes")
+    detail = admin_client.get(reverse("admin:wizard_attempt_change", args=[attempt.pk]))
+
+    assert changelist.status_code == 200
+    assert str(attempt.pk).encode() in changelist.content
+    assert b"Add attempt" not in changelist.content
+    assert detail.status_code == 200
+    assert b"<dt>Question 1?</dt><dd>Answer 1.1</dd>" in detail.content
+    assert b'name="_save"' not in detail.content
+    assert admin_client.get(reverse("admin:wizard_attempt_add")).status_code == 403
+
+
+def test_staff_without_superuser_cannot_delete_attempts(
+    client, django_user_model, make_questionnaire
+):
+    from django.contrib.auth.models import Permission
+
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_attempt", "delete_attempt"])
+    )
+    client.force_login(staff)
+    attempt = attempt_start(questionnaire=make_questionnaire())
+
+    response = client.post(
+        reverse("admin:wizard_attempt_delete", args=[attempt.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert Attempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_erase_personal_data_blanks_tracking_and_keeps_the_result(make_questionnaire):
+    questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
+    attempt = attempt_start(
+        questionnaire=questionnaire,
+        utm={"utm_source": "news", "utm_campaign": "spring"},
+        referrer="https://example.com/",
+    )
+    weights = questionnaire_weights(questionnaire)
+    attempt_record_answer(
+        attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
+    )
+
+    attempt_erase_personal_data(attempt=attempt)
+
+    attempt.refresh_from_db()
+    assert (attempt.utm_source, attempt.utm_campaign, attempt.referrer) == ("", "", "")
+    assert attempt.outcome == Recommendation.CSM
+
+
+def test_completing_twice_is_refused(make_questionnaire):
+    from wizard.services import AttemptAlreadyCompleted
+
+    questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
+    attempt = attempt_start(questionnaire=questionnaire)
+    weights = questionnaire_weights(questionnaire)
+    attempt_record_answer(
+        attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
+    )
+    stale = Attempt.objects.get(pk=attempt.pk)
+    stale.completed_at = None
+
+    with pytest.raises(AttemptAlreadyCompleted):
+        attempt_complete(attempt=stale, weights=weights)
+
+
+def test_activating_a_questionnaire_switches_the_quiz(client, make_questionnaire):
+    old = make_questionnaire(name="Old")
+    new = make_questionnaire(name="New", is_active=False)
+    assert active_questionnaire() == old
+
+    questionnaire_activate(questionnaire=new)
+
+    assert active_questionnaire() == new
+    response = client.post("/wizard/")
+    assert Attempt.objects.get(pk=response.url.split("/")[2]).questionnaire == new
+    old.refresh_from_db()
+    assert not old.is_active
+
+
+def test_admin_action_makes_a_questionnaire_active(admin_client, make_questionnaire):
+    make_questionnaire(name="Old")
+    new = make_questionnaire(name="New", is_active=False)
+
+    admin_client.post(
+        reverse("admin:wizard_questionnaire_changelist"),
+        {"action": "make_active", "_selected_action": [new.pk]},
+    )
+
+    assert Questionnaire.objects.active().get() == new
+
+
+# --- performance: the questionnaire is cached, steps stay within a query budget -------
+
+
+def test_step_get_and_post_stay_within_their_query_budgets(
+    client, make_questionnaire, django_assert_max_num_queries
+):
+    make_questionnaire([[(3, 0), (0, 3)]] * 3)
+    attempt = Attempt.objects.get(pk=client.post("/wizard/").url.split("/")[2])
+    choices = [q.choices.first() for q in attempt.questionnaire.questions.order_by("order")]
+
+    with django_assert_max_num_queries(3):  # attempt + questions + choices, cold cache
+        assert client.get(step_url(attempt, 1)).status_code == 200
+    with django_assert_max_num_queries(1):  # warm cache: the attempt only
+        assert client.get(step_url(attempt, 1)).status_code == 200
+    for number, choice in enumerate(choices, start=1):
+        with django_assert_max_num_queries(6):  # the last one also completes
+            response = client.post(
+                step_url(attempt, number),
+                {"question": choice.question_id, "choices": [choice.pk], "action": "next"},
+            )
+        assert response.status_code == 302
+    with django_assert_max_num_queries(1):
+        assert client.get(response.url).status_code == 200
+
+
+def test_intro_uses_the_cached_questionnaire(client, django_assert_max_num_queries):
+    client.get("/wizard/")
+
+    with django_assert_max_num_queries(0):
+        assert client.get("/wizard/").status_code == 200
