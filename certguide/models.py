@@ -2,7 +2,10 @@
 
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.urls import reverse
+
+from certguide.content_cache import content_changed
 
 
 class CertificationQuerySet(models.QuerySet):
@@ -147,3 +150,15 @@ class PageSection(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.slug
+
+
+# Any saved or deleted content row makes every cached content page stale. A receiver rather
+# than the admin's save_model: it also catches the admin's inline rows (saved by formsets,
+# not save_model), deletes from the changelist and edits from the shell. Queryset.update()
+# sends no signal; content code does not use it. After `migrate` (a data migration may have
+# changed copy) the cached pages are dropped too.
+for _model in (Certification, CertificationPoint, PageSection):
+    _name = _model.__name__
+    post_save.connect(content_changed, sender=_model, dispatch_uid=f"certguide-saved-{_name}")
+    post_delete.connect(content_changed, sender=_model, dispatch_uid=f"certguide-deleted-{_name}")
+post_migrate.connect(content_changed, dispatch_uid="certguide-migrated")

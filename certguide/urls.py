@@ -1,10 +1,17 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from certguide import views
+from certguide.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("certifications/<slug:slug>/", views.certification, name="certification"),
+    path("compare/", views.compare, name="compare"),
+    path("choose/", views.choose, name="choose"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("wizard/", include("wizard.urls")),
     path("free-training/", include("leads.urls")),

@@ -1,13 +1,130 @@
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from certguide.content_cache import cached_content_page
+from certguide.context_processors import site
+from certguide.models import Certification, PageSection
+
+# Token URLs and private areas that search engines must leave alone.
+ROBOTS_DISALLOW = [
+    "/admin/",
+    "/free-training/confirm/",
+    "/free-training/materials/",
+    "/free-training/unsubscribe/",
+    "/wizard/result/",
+]
+
+
+def _sections(*slugs: str) -> dict[str, PageSection]:
+    # Keyed with underscores: templates cannot look up names that contain a hyphen.
+    return {
+        slug.replace("-", "_"): section
+        for slug, section in PageSection.objects.by_slug(*slugs).items()
+    }
+
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "certguide/home.html")
+@cached_content_page
+def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
+    return render(
+        request,
+        "certguide/home.html",
+        {
+            "campaign": campaign,
+            "seo": {
+                "title": "CSM or CSPO? Find the Scrum certification that fits you",
+                "description": "Certified ScrumMaster or Certified Scrum Product Owner? See what "
+                "each role does, what each certification gives you and which one suits you.",
+            },
+            "certifications": Certification.objects.order_by("order", "code"),
+            "sections": _sections("home-intro", "conclusion"),
+        },
+    )
+
+
+@require_GET
+@cached_content_page
+def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) -> HttpResponse:
+    certifications = list(Certification.objects.for_pages())
+    current = next((c for c in certifications if c.slug == slug), None)
+    if current is None:
+        raise Http404("No such certification.")
+    return render(
+        request,
+        "certguide/certification.html",
+        {
+            "campaign": campaign,
+            "seo": {
+                "title": f"{current.name} ({current.code}): "
+                f"the {current.role} role and who it fits",
+                "description": Truncator(current.summary.strip().split("\n\n")[0]).chars(160),
+            },
+            "certification": current,
+            "others": [c for c in certifications if c != current],
+        },
+    )
+
+
+@require_GET
+@cached_content_page
+def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
+    certifications = list(Certification.objects.order_by("order", "code"))
+    # One table row per comparison field: (label, [value for each certification]).
+    rows = [
+        (label, [getattr(c, field) for c in certifications])
+        for field, label in Certification.COMPARISON_ROWS
+    ]
+    return render(
+        request,
+        "certguide/compare.html",
+        {
+            "campaign": campaign,
+            "seo": {
+                "title": "CSM vs CSPO: the key differences side by side",
+                "description": "Certified ScrumMaster and Certified Scrum Product Owner compared "
+                "on focus, primary role, key skills, main goal and target audience.",
+            },
+            "certifications": certifications,
+            "rows": rows,
+            "sections": _sections("compare-intro"),
+        },
+    )
+
+
+@require_GET
+@cached_content_page
+def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
+    return render(
+        request,
+        "certguide/choose.html",
+        {
+            "campaign": campaign,
+            "seo": {
+                "title": "How to choose between CSM and CSPO (or take both)",
+                "description": "A short guide to picking the Scrum certification that matches "
+                "your role and career goals, and how to keep learning once you have it.",
+            },
+            "sections": _sections(
+                "choose-intro", "choose-csm", "choose-cspo", "choose-both", "continuous-learning"
+            ),
+        },
+    )
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in ROBOTS_DISALLOW),
+        "",
+        f"Sitemap: {site(request)['SITE_URL']}{reverse('sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 @never_cache

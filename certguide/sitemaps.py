@@ -1,0 +1,44 @@
+"""sitemap.xml: every public page, with absolute URLs built from SITE_URL."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import sitemaps
+from django.urls import reverse
+
+from certguide.campaign import SIGNUP_PATH, WIZARD_PATH
+from certguide.models import Certification
+
+
+class SiteURLSitemap(sitemaps.Sitemap):
+    """Takes scheme and host from SITE_URL, so a proxy's internal host never leaks in."""
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        return urlsplit(settings.SITE_URL).scheme or super().get_protocol(protocol)
+
+    def get_domain(self, site=None) -> str:
+        return urlsplit(settings.SITE_URL).netloc or super().get_domain(site)
+
+
+class PageSitemap(SiteURLSitemap):
+    changefreq = "weekly"
+
+    def items(self) -> list[str]:
+        return ["home", "compare", "choose", WIZARD_PATH, SIGNUP_PATH]
+
+    def location(self, item: str) -> str:
+        # The wizard and lead form belong to other apps: their paths are fixed by PRODUCT.md.
+        return item if item.startswith("/") else reverse(item)
+
+
+class CertificationSitemap(SiteURLSitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return Certification.objects.order_by("order", "code")
+
+    def lastmod(self, item: Certification):
+        return item.updated_at
+
+
+SITEMAPS = {"pages": PageSitemap, "certifications": CertificationSitemap}

@@ -1,0 +1,48 @@
+import re
+
+import pytest
+
+from .conftest import PUBLIC_PAGES
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sitemap_lists_every_public_page(visitor, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = visitor.get("/sitemap.xml")
+
+    locations = re.findall(r"<loc>(.*?)</loc>", response.content.decode())
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/xml")
+    assert sorted(locations) == sorted(
+        f"http://testserver{path}" for path in [*PUBLIC_PAGES, "/wizard/", "/free-training/"]
+    )
+
+
+def test_sitemap_uses_site_url_not_the_request_host(client, settings):
+    settings.SITE_URL = "https://certguide.example"
+    settings.ALLOWED_HOSTS = ["internal.lan"]
+
+    body = client.get("/sitemap.xml", HTTP_HOST="internal.lan").content.decode()
+
+    assert "<loc>https://certguide.example/compare/</loc>" in body
+    assert "internal.lan" not in body
+
+
+def test_robots_keeps_admin_and_token_urls_out_and_points_at_the_sitemap(visitor):
+    response = visitor.get("/robots.txt")
+    lines = response.content.decode().splitlines()
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert lines[0] == "User-agent: *"
+    for path in [
+        "/admin/",
+        "/free-training/confirm/",
+        "/free-training/materials/",
+        "/free-training/unsubscribe/",
+        "/wizard/result/",
+    ]:
+        assert f"Disallow: {path}" in lines
+    assert "Disallow: /" not in lines
+    assert "Sitemap: http://testserver/sitemap.xml" in lines
