@@ -1,9 +1,14 @@
+import io
 import logging
 import socket
 
 import pytest
 from django.core.cache import cache
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
 from django.db import InterfaceError, OperationalError, connection
+
+from leads.models import Lead
 
 # Pages a visitor reaches without any state, each of which reads the database.
 PUBLIC_PAGES = ["/", "/certifications/csm/", "/compare/", "/choose/", "/wizard/"]
@@ -115,3 +120,41 @@ def test_a_real_lost_postgresql_connection_is_a_503_then_recovers(client):
     assert health.status_code == 503
     assert client.get("/compare/").status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+class RefusingMailer(BaseEmailBackend):
+    """A mail server that is down."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+
+@pytest.mark.django_db
+def test_sign_up_succeeds_while_the_mail_server_is_down_and_the_mail_is_retried(
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    mailer = settings.MAILERS
+    settings.MAILERS = {"default": {"BACKEND": "tests.test_faults.RefusingMailer"}}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/free-training/", {"email": "Jane@Example.com", "consent": "on"}, follow=True
+        )
+
+    lead = Lead.objects.get()
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/free-training/check-your-email/"
+    assert lead.email.lower() == "jane@example.com"
+    assert lead.mail_pending is True
+    assert "Connection refused" in lead.last_email_error
+    assert mailoutbox == []
+
+    # The mail server is back: the scheduled retry sends it and clears the error.
+    settings.MAILERS = mailer
+    call_command("send_pending_emails", stdout=io.StringIO())
+
+    lead.refresh_from_db()
+    assert [m.to for m in mailoutbox] == [[lead.email]]
+    assert lead.mail_pending is False
+    assert lead.last_email_error == ""
+    assert lead.last_emailed_at is not None
