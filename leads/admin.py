@@ -1,0 +1,429 @@
+"""The marketers' admin: leads (filters, export, GDPR erase, dashboard) and materials."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connections, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
+from leads.export import export_filename, lead_exports_forget_address, recorded_export
+from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
+from leads.services import lead_erase
+
+# Below this many rows an exact count is cheap; above it the planner's estimate will do.
+EXACT_COUNT_BELOW = 50_000
+# Placements and sources listed in a filter; the rest are reachable by search.
+FILTER_VALUES = 30
+ERASED_REPR = "(erased lead)"
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts exactly, except an unfiltered table on PostgreSQL: COUNT(*) over a million
+    rows is a full scan, while pg_class.reltuples (kept by autovacuum/ANALYZE) answers at
+    once. The admin then shows an approximate number of pages, which is enough to browse.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if isinstance(queryset, QuerySet) and not queryset.query.where:
+            connection = connections[queryset.db]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                        [queryset.model._meta.db_table],
+                    )
+                    row = cursor.fetchone()
+                if row and row[0] >= EXACT_COUNT_BELOW:
+                    return row[0]
+        return super().count
+
+
+class TopValuesFilter(admin.SimpleListFilter):
+    """The most common values of a text field; blank shown as its own choice."""
+
+    field_name = ""
+    blank_label = "(none)"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        values = (
+            Lead.objects.exclude(**{self.field_name: ""})
+            .order_by(self.field_name)
+            .values_list(self.field_name, flat=True)
+            .distinct()[:FILTER_VALUES]
+        )
+        return [*((v, v) for v in values), ("-", self.blank_label)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(**{self.field_name: "" if value == "-" else value})
+
+
+class PlacementFilter(TopValuesFilter):
+    title = "placement"
+    parameter_name = field_name = "placement"
+
+
+class SourceFilter(TopValuesFilter):
+    title = "UTM source"
+    parameter_name = field_name = "utm_source"
+
+
+def forget_admin_history(*, lead: Lead) -> None:
+    """Take the address out of the admin's history of ``lead``.
+
+    LogEntry.object_repr holds str(lead), which is the email address. The entries stay
+    (who changed a lead, and when, is worth keeping) but say "(erased lead)" instead.
+    """
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Lead), object_id=str(lead.pk)
+    ).update(object_repr=ERASED_REPR)
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = [
+        "email",
+        "first_name",
+        "status",
+        "outcome",
+        "placement",
+        "utm_source",
+        "created_at",
+        "confirmed_at",
+    ]
+    list_filter = [
+        "status",
+        "outcome",
+        PlacementFilter,
+        SourceFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["email", "first_name"]
+    search_help_text = "Search by email address or first name."
+    date_hierarchy = "created_at"
+    list_per_page = 100
+    # No second COUNT(*) of the whole table for "N total", no facet counts per filter.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+    # Every column listed lives on Lead itself: a join would cost on each page and
+    # save nothing. The query count per page is fixed (see tests/leads/test_admin.py).
+    list_select_related = False
+    actions = ["export_selected", "erase_selected"]
+    fieldsets = [
+        (None, {"fields": ["email", "first_name", "status", "outcome"]}),
+        ("Consent", {"fields": ["consent_at", "consent_version"]}),
+        ("Wizard", {"fields": ["attempt", "scores", "wizard_answers"]}),
+        (
+            "Where the lead came from",
+            {
+                "fields": [
+                    "placement",
+                    "utm_source",
+                    "utm_medium",
+                    "utm_campaign",
+                    "utm_term",
+                    "utm_content",
+                    "referrer",
+                ]
+            },
+        ),
+        (
+            "Mail",
+            {
+                "fields": [
+                    "created_at",
+                    "confirmed_at",
+                    "unsubscribed_at",
+                    "last_emailed_at",
+                    "mail_pending",
+                    "last_email_error",
+                ]
+            },
+        ),
+    ]
+    # Only the first name may be corrected here. Status, consent and mail state change
+    # through the sign-up, confirm and unsubscribe services, never by hand.
+    readonly_fields = [
+        "email",
+        "status",
+        "outcome",
+        "consent_at",
+        "consent_version",
+        "attempt",
+        "scores",
+        "wizard_answers",
+        "placement",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "referrer",
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "last_emailed_at",
+        "mail_pending",
+        "last_email_error",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A lead is a person's consent: it only comes from the sign-up form.
+        return False
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("leads.export_lead")
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description="Scores")
+    def scores(self, lead: Lead) -> str:
+        attempt = lead.attempt
+        if attempt is None or attempt.csm_score is None:
+            return "No completed quiz"
+        return f"CSM {attempt.csm_score}% · CSPO {attempt.cspo_score}%"
+
+    @admin.display(description="Wizard answers")
+    def wizard_answers(self, lead: Lead) -> str:
+        result = lead.attempt.result if lead.attempt else {}
+        answers = result.get("answers") if isinstance(result, dict) else None
+        if not answers:
+            return "No quiz answers"
+        return format_html(
+            '<dl class="lead-answers">{}</dl>',
+            format_html_join(
+                "",
+                "<dt>{}</dt><dd>{}</dd>",
+                (
+                    (answer.get("question", ""), ", ".join(answer.get("choices", [])))
+                    for answer in answers
+                    if isinstance(answer, dict)
+                ),
+            ),
+        )
+
+    # --- export ---------------------------------------------------------------
+
+    def _filters(self, request: HttpRequest) -> dict[str, Any]:
+        return {
+            key: values[0] if len(values) == 1 else values
+            for key, values in request.GET.lists()
+            if key != "p"
+        }
+
+    def _csv_response(
+        self, request: HttpRequest, leads: QuerySet[Lead], filters: dict[str, Any]
+    ) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(
+            recorded_export(
+                leads, user=request.user, filters=filters, source=LeadExport.Source.ADMIN
+            ),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            True, export_filename(timezone.now().date())
+        )
+        # Personal data: no copy in any cache on the way.
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Export selected leads to CSV", permissions=["export"])
+    def export_selected(
+        self, request: HttpRequest, queryset: QuerySet[Lead]
+    ) -> StreamingHttpResponse:
+        filters = {**self._filters(request), "scope": "selected"}
+        if request.POST.get("select_across") == "1":
+            filters["scope"] = "all matching"
+        return self._csv_response(request, queryset, filters)
+
+    def export_matching_view(self, request: HttpRequest) -> HttpResponse:
+        """Everything the changelist's current search and filters match, not one page."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        request.GET = request.GET.copy()
+        request.GET.pop("p", None)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            self.message_user(
+                request,
+                "Those filters do not apply to leads; nothing was exported.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:leads_lead_changelist"))
+        leads = changelist.get_queryset(request)
+        return self._csv_response(
+            request, leads, {**self._filters(request), "scope": "all matching"}
+        )
+
+    # --- GDPR erase -----------------------------------------------------------
+
+    @admin.action(description="Erase selected leads for good (GDPR)", permissions=["erase"])
+    def erase_selected(
+        self, request: HttpRequest, queryset: QuerySet[Lead]
+    ) -> TemplateResponse | None:
+        if not self.has_erase_permission(request):
+            raise PermissionDenied
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/leads/lead/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Erase leads for good?",
+                    "opts": self.opts,
+                    "leads": queryset,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "select_across": request.POST.get("select_across", "0"),
+                },
+            )
+        erased = 0
+        for lead in queryset.select_related("attempt").iterator():
+            with transaction.atomic():
+                forget_admin_history(lead=lead)
+                lead_exports_forget_address(email=lead.email)
+                lead_erase(lead=lead)
+            erased += 1
+        self.message_user(
+            request,
+            f"Erased {erased} lead{'s' if erased != 1 else ''}. The erasure is recorded "
+            "without the address.",
+            messages.SUCCESS,
+        )
+        return None
+
+    # --- pages ----------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "export/",
+                self.admin_site.admin_view(require_GET(self.export_matching_view)),
+                name="leads_lead_export",
+            ),
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(require_GET(self.dashboard_view)),
+                name="leads_lead_dashboard",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        query = request.GET.copy()
+        query.pop("p", None)
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": self.has_export_permission(request),
+            "export_query": f"?{query.urlencode()}" if query else "",
+        }
+        return super().changelist_view(request, extra_context)
+
+    def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
+        """The funnel dashboard for a date range (GET; defaults to the last 30 days)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        data = request.GET if ("start" in request.GET or "end" in request.GET) else None
+        form = DateRangeForm(data or default_range(today))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Funnel dashboard",
+            "opts": self.opts,
+            "form": form,
+        }
+        if form.is_valid():
+            figures = dashboard_figures(
+                start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            )
+            drawn = charts(figures)
+            context |= {
+                "figures": figures,
+                "charts": drawn,
+                "splits": [
+                    (
+                        "By placement",
+                        "placement",
+                        drawn["by_placement"],
+                        figures.by_placement,
+                        "Placement",
+                    ),
+                    (
+                        "By UTM source",
+                        "source",
+                        drawn["by_source"],
+                        figures.by_source,
+                        "UTM source",
+                    ),
+                ],
+            }
+        return TemplateResponse(request, "admin/leads/dashboard.html", context)
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Read-only records, for superusers only."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LeadExport)
+class LeadExportAdmin(RecordAdmin):
+    list_display = ["created_at", "user", "source", "row_count", "filters"]
+    list_filter = ["source", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(LeadErasure)
+class LeadErasureAdmin(RecordAdmin):
+    list_display = ["created_at", "count"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(TrainingMaterial)
+class TrainingMaterialAdmin(admin.ModelAdmin):
+    list_display = ["title", "audience", "is_active", "order", "is_download"]
+    list_editable = ["is_active", "order"]
+    list_filter = ["audience", "is_active"]
+    search_fields = ["title", "description"]
+    fields = ["title", "description", "audience", "file", "url", "order", "is_active"]
+
+    @admin.display(description="Kind", boolean=False)
+    def is_download(self, material: TrainingMaterial) -> str:
+        return "File" if material.file else "Link"
