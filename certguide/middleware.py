@@ -1,9 +1,13 @@
-"""Middleware for what Django's own does not do: database outages and Permissions-Policy."""
+"""Middleware for what Django's own does not do: the client address behind a load balancer,
+database outages and Permissions-Policy."""
 
+import contextlib
+import ipaddress
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
@@ -64,3 +68,32 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", self.policy)
         return response
+
+
+class ClientAddressMiddleware:
+    """Behind load balancers, put the real client address in REMOTE_ADDR.
+
+    Each trusted proxy appends the address it received the request from to
+    X-Forwarded-For, so the entry TRUSTED_PROXY_HOPS places from the right is the one the
+    outermost trusted proxy saw; anything further left was written by the client and may
+    be forged. Without this, every visitor would share the balancer's address (and one
+    sign-up rate limit).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.hops = settings.TRUSTED_PROXY_HOPS
+        if not self.hops:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forwarded = [
+            entry.strip()
+            for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if entry.strip()
+        ]
+        if len(forwarded) >= self.hops:
+            # Not an address means a misconfigured proxy: keep the peer's address then.
+            with contextlib.suppress(ValueError):
+                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded[-self.hops]))
+        return self.get_response(request)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "certguide.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "certguide.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -178,6 +179,9 @@ PERMISSIONS_POLICY_DENIED = (
     "usb",
     "browsing-topics",
 )
+# How many proxies (load balancer, CDN) append to X-Forwarded-For in front of gunicorn;
+# 0 when clients connect directly. The client address feeds the sign-up rate limit.
+TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
 # Extra origins allowed to POST forms (scheme included), when the public host differs
 # from the one the proxy forwards; usually empty.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

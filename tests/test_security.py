@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
 
@@ -170,8 +171,12 @@ def broken_view(request):
     raise RuntimeError("secret detail jane@example.com")
 
 
-# A URLconf of its own for the 500 test, with the project's real 500 handler.
-urlpatterns = [path("broken/", broken_view)]
+def client_address_view(request):
+    return HttpResponse(request.META["REMOTE_ADDR"])
+
+
+# A URLconf of its own for these tests, with the project's real 500 handler.
+urlpatterns = [path("broken/", broken_view), path("client-address/", client_address_view)]
 handler500 = "certguide.views.server_error"
 
 
@@ -216,3 +221,46 @@ def test_production_settings_refuse_debug_pages_and_third_party_origins():
         for source in sources:
             assert "://" not in source, directive
             assert "unsafe" not in source, directive
+
+
+@pytest.mark.urls("tests.test_security")
+@pytest.mark.parametrize(
+    ("hops", "forwarded_for", "seen"),
+    [
+        (0, "203.0.113.7", "127.0.0.1"),  # no proxy configured: the header is ignored
+        (1, "203.0.113.7", "203.0.113.7"),  # the load balancer appended the client
+        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # a client-forged entry is skipped
+        (2, "6.6.6.6, 203.0.113.7, 10.0.0.2", "203.0.113.7"),  # CDN then load balancer
+        (2, "203.0.113.7", "127.0.0.1"),  # fewer entries than proxies: not trusted
+        (1, "not-an-address", "127.0.0.1"),
+        (1, "", "127.0.0.1"),
+    ],
+)
+def test_client_address_comes_from_the_trusted_proxies_only(
+    client, settings, hops, forwarded_for, seen
+):
+    settings.TRUSTED_PROXY_HOPS = hops
+
+    response = client.get(
+        "/client-address/", headers={"x-forwarded-for": forwarded_for}, REMOTE_ADDR="127.0.0.1"
+    )
+
+    assert response.content.decode() == seen
+
+
+@pytest.mark.django_db
+def test_behind_a_load_balancer_each_client_has_its_own_sign_up_limit(client, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.SIGNUP_RATE_LIMIT = "1/m"
+
+    def post(forwarded_for: str) -> int:
+        return client.post(
+            "/free-training/", {}, headers={"x-forwarded-for": forwarded_for}
+        ).status_code
+
+    first = post("203.0.113.7")
+    again = post("203.0.113.7")
+    forged = post("198.51.100.1, 203.0.113.7")
+    other = post("203.0.113.8")
+
+    assert (first, again, forged, other) == (200, 429, 429, 200)
