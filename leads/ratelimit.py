@@ -24,7 +24,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def client_key(request: HttpRequest) -> str:
     """A stable, non-reversible name for the client behind this request."""
     address = request.META.get("REMOTE_ADDR", "")
-    return salted_hmac("leads.ratelimit", address).hexdigest()[:32]
+    return salted_hmac("leads.ratelimit", address, algorithm="sha256").hexdigest()[:32]
 
 
 def _hit(key: str, limit: int, period: int, now: float) -> int | None:

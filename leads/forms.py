@@ -1,0 +1,138 @@
+import re
+import uuid
+from collections.abc import Mapping
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
+
+from leads.consent import CONSENT_TEXT
+from leads.email_address import MAX_LENGTH, has_control_characters, normalise_email
+from wizard.models import Attempt
+
+UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+# Carried from the page that sent the visitor here; tampering shows as a form error.
+TRACKING_FIELDS = ["placement", *UTM_FIELDS, "referrer"]
+HIDDEN_FIELDS = ["result", *TRACKING_FIELDS]
+PLACEMENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+FIELD_MAX_LENGTH = {"placement": 50, "referrer": 500} | dict.fromkeys(UTM_FIELDS, 100)
+
+
+def reject_control_characters(value: str) -> None:
+    if has_control_characters(value):
+        raise ValidationError("Remove the control characters (such as NUL) from this field.")
+
+
+def tidy_tracking_value(name: str, value: str) -> str:
+    """A URL parameter made safe to carry: control characters out, cut to the column."""
+    value = "".join(ch for ch in value if not has_control_characters(ch)).strip()
+    if name == "placement":
+        return value if PLACEMENT_PATTERN.match(value) else ""
+    return value[: FIELD_MAX_LENGTH[name]]
+
+
+def completed_attempt(value: str) -> Attempt | None:
+    """The completed quiz attempt a `result` parameter names, or None."""
+    try:
+        attempt_id = uuid.UUID(value)
+    except (ValueError, AttributeError):
+        return None
+    return Attempt.objects.completed().filter(pk=attempt_id).first()
+
+
+def initial_from_query(query: Mapping[str, str], *, referrer: str) -> tuple[dict, Attempt | None]:
+    """Hidden-field values from the form page's URL; anything malformed is dropped."""
+    initial = {name: tidy_tracking_value(name, query.get(name, "")) for name in TRACKING_FIELDS}
+    initial["referrer"] = tidy_tracking_value("referrer", referrer)
+    attempt = completed_attempt(query.get("result", ""))
+    if attempt is not None:
+        initial["result"] = str(attempt.pk)
+    return initial, attempt
+
+
+class SignupForm(forms.Form):
+    email = forms.CharField(
+        label="Email address",
+        max_length=MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[reject_control_characters],
+        error_messages={"required": "Enter your email address so we can send the materials."},
+    )
+    first_name = forms.CharField(
+        label="First name (optional)",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        validators=[reject_control_characters],
+    )
+    consent = forms.BooleanField(
+        label=CONSENT_TEXT,
+        error_messages={"required": "Tick the box to agree, or we cannot email you."},
+    )
+    # Honeypot: hidden from people and screen readers, filled in by form-filling bots.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    result = forms.CharField(required=False, widget=forms.HiddenInput)
+    placement = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
+    utm_source = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    utm_medium = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    utm_campaign = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    utm_term = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    utm_content = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    referrer = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in TRACKING_FIELDS:
+            self.fields[name].validators.append(reject_control_characters)
+        for name in ["email", "first_name", *TRACKING_FIELDS]:
+            # Ours covers NUL too; Django's own would repeat the error in other words.
+            field = self.fields[name]
+            field.validators = [
+                v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ]
+        self.attempt: Attempt | None = None
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def clean_email(self) -> str:
+        email = normalise_email(self.cleaned_data["email"])
+        EmailValidator(message="Enter a valid email address, like name@example.com.")(email)
+        return email
+
+    def clean_placement(self) -> str:
+        placement = self.cleaned_data["placement"]
+        if placement and not PLACEMENT_PATTERN.match(placement):
+            raise ValidationError("This sign-up link was damaged.")
+        return placement
+
+    def clean_result(self) -> str:
+        value = self.cleaned_data["result"]
+        if value:
+            self.attempt = completed_attempt(value)
+            if self.attempt is None:
+                raise ValidationError(
+                    "We could not find that quiz result, so we removed it. Send the form "
+                    "again to get the general guide, or take the quiz first."
+                )
+        return value
+
+    def repair_hidden_fields(self) -> None:
+        """After errors, re-render hidden fields with safe values so a resend can pass."""
+        data = self.data.copy()
+        for name in HIDDEN_FIELDS:
+            if name in self.errors:
+                data[name] = "" if name == "result" else tidy_tracking_value(name, data[name])
+        self.data = data
+
+    @property
+    def has_tracking_errors(self) -> bool:
+        return any(name in self.errors for name in TRACKING_FIELDS)
+
+    def tracking(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in TRACKING_FIELDS}

@@ -1,0 +1,242 @@
+"""The personalised PDF guide: the visitor's result, both roles, the key differences and
+next steps, drawn with fpdf2's core fonts (pure Python, nothing to install on the server).
+"""
+
+import unicodedata
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from certguide.models import Certification
+from leads.models import Lead
+from wizard.models import Recommendation
+
+# Core PDF fonts only know Latin-1; these common characters have a close Latin-1 twin.
+_LATIN1_TWINS = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u2022": "-",
+        "\u00a0": " ",
+        "\u2011": "-",
+        # Letters that Unicode does not decompose into a base letter and an accent.
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "\u0131": "i",  # dotless i
+        "Œ": "OE",
+        "œ": "oe",
+    }
+)
+
+BRAND = (31, 78, 121)
+TEXT = (33, 37, 41)
+MUTED_FILL = (243, 246, 249)
+
+NEXT_STEPS = {
+    Recommendation.CSM: [
+        "Read the Scrum Guide end to end; the CSM course assumes you know its events and roles.",
+        "Offer to facilitate your team's next retrospective, then ask for feedback.",
+        "Keep a list of the obstacles your team meets and note who could remove each one.",
+        "Pick a Certified ScrumMaster course from a Scrum Alliance trainer that suits you.",
+    ],
+    Recommendation.CSPO: [
+        "Read the Scrum Guide's sections on the Product Owner and the Product Backlog.",
+        "Write a short product vision for something you work on; test it on a colleague.",
+        "Practise ordering a backlog by value: take ten requests and rank them, explaining why.",
+        "Pick a Certified Scrum Product Owner course from a Scrum Alliance trainer that suits you.",
+    ],
+    Recommendation.BOTH: [
+        "Start with the role closest to your current work; the second course builds on the first.",
+        "Read the Scrum Guide, paying equal attention to the Scrum Master and the Product Owner.",
+        "Between the two courses, practise the first role on a real team for a few sprints.",
+        "Look for leadership work in an Agile change, where knowing both roles pays off most.",
+    ],
+    "": [
+        "Take the certguide quiz: six questions that point you to CSM, CSPO or both.",
+        "Read the Scrum Guide; both certifications build on it.",
+        "Talk to a Scrum Master and a Product Owner about their typical week.",
+        "Choose the course that matches the work you want to be doing in two years.",
+    ],
+}
+
+KEEP_LEARNING = (
+    "A certificate is a start, not a finish line. Keep learning after the course: go to "
+    "meet-ups and conferences, read about Agile and Scrum, and take part in the community, "
+    "because the practice keeps changing."
+)
+
+
+def latin1(text: str) -> str:
+    """Text the core fonts can draw: close twins first, then accents stripped, else '?'."""
+    out = []
+    for ch in text.translate(_LATIN1_TWINS):
+        if ord(ch) < 256:
+            out.append(ch if ch.isprintable() or ch == "\n" else " ")
+            continue
+        base = "".join(
+            part
+            for part in unicodedata.normalize("NFKD", ch)
+            if ord(part) < 256 and not unicodedata.combining(part)
+        )
+        out.append(base or "?")
+    return "".join(out)
+
+
+def _display_name(first_name: str) -> str:
+    """The first name in Latin-1, leaving out what the core fonts cannot draw."""
+    kept = [latin1(ch) for ch in first_name]
+    return " ".join("".join(ch for ch in kept if ch != "?").split())
+
+
+class _GuidePDF(FPDF):
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("Helvetica", size=8)
+        self.set_text_color(90, 90, 90)
+        self.cell(0, 10, f"certguide - CSM or CSPO guide - page {self.page_no()}", align="C")
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.pdf = _GuidePDF(format="A4")
+        self.pdf.set_margins(20, 20, 20)
+        self.pdf.set_auto_page_break(auto=True, margin=20)
+        self.pdf.set_title("CSM or CSPO: your certification guide")
+        self.pdf.set_author("certguide")
+        self.pdf.set_lang("en")
+        self.pdf.add_page()
+
+    def heading(self, text: str, size: int = 15) -> None:
+        pdf = self.pdf
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "B", size)
+        pdf.set_text_color(*BRAND)
+        pdf.multi_cell(0, size * 0.5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
+
+    def paragraph(self, text: str, *, bold: bool = False) -> None:
+        pdf = self.pdf
+        pdf.set_font("Helvetica", "B" if bold else "", 11)
+        pdf.set_text_color(*TEXT)
+        pdf.multi_cell(0, 5.5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
+
+    def bullets(self, items: list[tuple[str, str]]) -> None:
+        """(title, text) pairs; the title is bold when given."""
+        pdf = self.pdf
+        pdf.set_text_color(*TEXT)
+        indent = 6
+        for title, text in items:
+            pdf.set_font("Helvetica", size=11)
+            pdf.cell(indent, 5.5, "-")
+            if title:
+                pdf.set_font("Helvetica", "B", 11)
+                pdf.multi_cell(
+                    pdf.epw - indent, 5.5, latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+                )
+                pdf.set_x(pdf.l_margin + indent)
+                pdf.set_font("Helvetica", size=11)
+            pdf.multi_cell(pdf.epw - indent, 5.5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(1)
+        pdf.ln(1)
+
+    def comparison(self, certifications: list[Certification]) -> None:
+        pdf = self.pdf
+        pdf.set_font("Helvetica", size=10)
+        pdf.set_text_color(*TEXT)
+        with pdf.table(
+            col_widths=(1, *[2] * len(certifications)),
+            text_align="LEFT",
+            line_height=5,
+            headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BRAND),
+            cell_fill_color=MUTED_FILL,
+            cell_fill_mode="ROWS",
+        ) as table:
+            header = table.row()
+            header.cell("")
+            for cert in certifications:
+                header.cell(latin1(f"{cert.name} ({cert.code})"))
+            for field, label in Certification.COMPARISON_ROWS:
+                row = table.row()
+                row.cell(latin1(label))
+                for cert in certifications:
+                    row.cell(latin1(getattr(cert, field)))
+        pdf.ln(4)
+
+
+def _result_section(writer: _Writer, lead: Lead) -> str:
+    """Write the visitor's result; return the outcome the rest of the guide is for."""
+    attempt = lead.attempt if lead.attempt and lead.attempt.is_completed else None
+    outcome = (attempt.outcome if attempt else "") or lead.outcome
+    if not outcome:
+        writer.heading("The general CSM and CSPO guide")
+        writer.paragraph(
+            "You did not take our quiz, so this guide covers both certifications equally. "
+            "Read the two role descriptions and the table of differences, then see which "
+            "description sounds like the work you want to do."
+        )
+        return ""
+    writer.heading(f"Your result: {Recommendation(outcome).label}")
+    if attempt is not None and attempt.csm_score is not None and attempt.cspo_score is not None:
+        writer.paragraph(
+            f"Your fit with the Scrum Master role (CSM): {attempt.csm_score}%. "
+            f"Your fit with the Product Owner role (CSPO): {attempt.cspo_score}%.",
+            bold=True,
+        )
+        reasons = [r for r in (attempt.result or {}).get("reasons", []) if isinstance(r, str)]
+        if reasons:
+            writer.paragraph("What shaped this recommendation:")
+            writer.bullets([("", reason) for reason in reasons])
+    explanation = {
+        Recommendation.CSM: "Your answers lean toward the how of the work: helping a team "
+        "run Scrum well. The Scrum Master section below is your main path.",
+        Recommendation.CSPO: "Your answers lean toward the what and why: deciding what the "
+        "product should be. The Product Owner section below is your main path.",
+        Recommendation.BOTH: "Your answers balance both roles, or you aim to lead an Agile "
+        "change, where knowing both pays off. Read both sections below.",
+    }[Recommendation(outcome)]
+    writer.paragraph(explanation)
+    return outcome
+
+
+def render_guide(*, lead: Lead) -> bytes:
+    """The PDF guide for this lead, personalised with its quiz result when it has one."""
+    writer = _Writer()
+    pdf = writer.pdf
+    pdf.set_font("Helvetica", "B", 22)
+    pdf.set_text_color(*BRAND)
+    pdf.multi_cell(0, 10, "CSM or CSPO?", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 14)
+    pdf.multi_cell(0, 7, "Your Scrum certification guide", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if name := _display_name(lead.first_name):
+        writer.paragraph(f"Prepared for {name}")
+    pdf.ln(2)
+
+    outcome = _result_section(writer, lead)
+    certifications = list(Certification.objects.for_pages())
+    # The recommended role first; for both (or no result) the site's usual order.
+    certifications.sort(key=lambda cert: cert.code != outcome)
+    for cert in certifications:
+        writer.heading(f"{cert.name} ({cert.code})")
+        for part in cert.summary.split("\n\n"):
+            if part.strip():
+                writer.paragraph(" ".join(part.split()))
+        writer.paragraph(f"Key responsibilities of the {cert.role}", bold=True)
+        writer.bullets([(point.title, point.text) for point in cert.responsibilities])
+
+    if certifications:
+        writer.heading("Key differences at a glance")
+        writer.comparison(certifications)
+
+    writer.heading("Your next steps")
+    writer.bullets([("", step) for step in NEXT_STEPS[outcome]])
+    writer.paragraph(KEEP_LEARNING)
+    return bytes(pdf.output())

@@ -1,0 +1,163 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leads.consent import CONSENT_VERSION
+from leads.forms import SignupForm, initial_from_query
+from leads.guide import render_guide
+from leads.models import Lead, TrainingMaterial
+from leads.ratelimit import signup_retry_after
+from leads.services import lead_confirm, lead_request_materials, lead_subscribe, lead_unsubscribe
+from leads.tokens import LinkExpired, LinkInvalid, Purpose, make_token, read_token
+
+
+def _link_problem(
+    request: HttpRequest, problem: LinkInvalid | LinkExpired, *, purpose: Purpose, token: str
+) -> HttpResponse:
+    """A clear page for a forged, damaged or expired link, with a way to ask again."""
+    expired = isinstance(problem, LinkExpired)
+    can_resend = (
+        expired
+        and purpose == Purpose.MATERIALS
+        and problem.lead is not None
+        and problem.lead.status == Lead.Status.CONFIRMED
+    )
+    context = {"expired": expired, "purpose": str(purpose), "token": token}
+    return render(
+        request,
+        "leads/link_problem.html",
+        context | {"can_resend": can_resend},
+        status=410 if expired else 400,
+    )
+
+
+def _unavailable(request: HttpRequest, lead: Lead) -> HttpResponse:
+    """Materials asked for by a lead who unsubscribed or has not confirmed (again)."""
+    return render(request, "leads/materials_unavailable.html", {"lead": lead}, status=403)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if (retry_after := signup_retry_after(request)) is not None:
+            response = render(
+                request,
+                "leads/rate_limited.html",
+                {"minutes": max(1, round(retry_after / 60))},
+                status=429,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
+        form = SignupForm(request.POST)
+        if form.is_bot:
+            # Look exactly like success so a bot learns nothing; store and send nothing.
+            return redirect("leads:check_email")
+        if form.is_valid():
+            lead_subscribe(
+                email=form.cleaned_data["email"],
+                first_name=form.cleaned_data["first_name"],
+                consent_version=CONSENT_VERSION,
+                attempt=form.attempt,
+                **form.tracking(),
+            )
+            return redirect("leads:check_email")
+        form.repair_hidden_fields()
+        attempt = None
+    else:
+        initial, attempt = initial_from_query(
+            request.GET, referrer=request.headers.get("referer", "")
+        )
+        form = SignupForm(initial=initial)
+    return render(request, "leads/signup.html", {"form": form, "attempt": attempt})
+
+
+@require_GET
+def check_email(request: HttpRequest) -> HttpResponse:
+    return render(request, "leads/check_email.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        lead = read_token(token, purpose=Purpose.CONFIRM)
+    except (LinkInvalid, LinkExpired) as problem:
+        return _link_problem(request, problem, purpose=Purpose.CONFIRM, token=token)
+    # GET only shows a button: a mail scanner that follows the link confirms nothing.
+    if request.method == "POST":
+        lead = lead_confirm(lead=lead)
+    if lead.status == Lead.Status.CONFIRMED:
+        materials_url = reverse(
+            "leads:materials", args=[make_token(lead=lead, purpose=Purpose.MATERIALS)]
+        )
+        if request.method == "POST":
+            return redirect(materials_url)
+    else:
+        materials_url = ""
+    return render(request, "leads/confirm.html", {"lead": lead, "materials_url": materials_url})
+
+
+@never_cache
+@require_GET
+def materials(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        lead = read_token(token, purpose=Purpose.MATERIALS)
+    except (LinkInvalid, LinkExpired) as problem:
+        return _link_problem(request, problem, purpose=Purpose.MATERIALS, token=token)
+    if lead.status != Lead.Status.CONFIRMED:
+        return _unavailable(request, lead)
+    context = {
+        "lead": lead,
+        "materials": TrainingMaterial.objects.for_outcome(lead.outcome),
+        "guide_url": reverse("leads:guide", args=[token]),
+        "unsubscribe_url": reverse(
+            "leads:unsubscribe", args=[make_token(lead=lead, purpose=Purpose.UNSUBSCRIBE)]
+        ),
+    }
+    return render(request, "leads/materials.html", context)
+
+
+@never_cache
+@require_GET
+def guide(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        lead = read_token(token, purpose=Purpose.MATERIALS)
+    except (LinkInvalid, LinkExpired) as problem:
+        return _link_problem(request, problem, purpose=Purpose.MATERIALS, token=token)
+    if lead.status != Lead.Status.CONFIRMED:
+        return _unavailable(request, lead)
+    response = HttpResponse(render_guide(lead=lead), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="certguide-guide.pdf"'
+    return response
+
+
+@require_POST
+def materials_resend(request: HttpRequest, token: str) -> HttpResponse:
+    """Mail a fresh materials link for an expired one (any age; the signature is ours)."""
+    try:
+        lead = read_token(token, purpose=Purpose.MATERIALS)
+    except LinkExpired as expired:
+        lead = expired.lead
+    except LinkInvalid as problem:
+        return _link_problem(request, problem, purpose=Purpose.MATERIALS, token=token)
+    if lead is not None:
+        lead_request_materials(lead=lead)
+    return redirect("leads:check_email")
+
+
+# Exempt from CSRF: RFC 8058 one-click unsubscribe is a POST from the mail provider,
+# with no cookies and no token; the signed link is the proof.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        lead = read_token(token, purpose=Purpose.UNSUBSCRIBE)
+    except (LinkInvalid, LinkExpired) as problem:
+        return _link_problem(request, problem, purpose=Purpose.UNSUBSCRIBE, token=token)
+    if request.method == "POST":
+        lead = lead_unsubscribe(lead=lead)
+    return render(request, "leads/unsubscribe.html", {"lead": lead})

@@ -1,0 +1,48 @@
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from leads.models import Lead
+from tests.leads.conftest import signup_data
+
+THREADS = 8
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_sign_ups_of_one_address_in_different_case_make_one_row(settings, mailoutbox):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every write; the race needs PostgreSQL.")
+    settings.SIGNUP_RATE_LIMIT = "1000/m"
+    settings.SIGNUP_DAILY_LIMIT = "1000/d"
+    spellings = [
+        f"{'ADA' if n % 2 else 'ada'}@{'EXAMPLE' if n % 3 else 'example'}.com"
+        for n in range(THREADS)
+    ]
+    start = threading.Barrier(THREADS)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def sign_up(email: str) -> None:
+        try:
+            start.wait()
+            response = Client().post("/free-training/", signup_data(email=email))
+            statuses.append(response.status_code)
+        except BaseException as error:  # Collected so the main thread can report it.
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign_up, args=(email,)) for email in spellings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert statuses == [302] * THREADS
+    assert Lead.objects.count() == 1
+    # The winner mails once; the others found a confirmation sent seconds ago.
+    assert len(mailoutbox) == 1

@@ -1,0 +1,220 @@
+import re
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from leads.consent import CONSENT_TEXT, CONSENT_VERSION
+from leads.models import Lead
+from tests.leads.conftest import make_attempt, make_lead, signup_data
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = "/free-training/"
+
+
+def page_text(response) -> str:
+    """The visible words of the page's main element, to compare pages."""
+    main = response.content.decode().split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def test_form_shows_consent_text_and_a_hidden_honeypot(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(0):
+        response = client.get(SIGNUP)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert CONSENT_TEXT in html
+    assert re.search(r'<div class="leads-hp" aria-hidden="true">', html)
+    assert re.search(r'<input[^>]*name="website"[^>]*tabindex="-1"', html)
+    assert 'autocomplete="off"' in html
+    assert 'name="consent"' in html
+    assert not Lead.objects.exists()
+
+
+def test_form_from_a_result_is_prefilled_and_explained(client, django_assert_max_num_queries):
+    attempt = make_attempt(outcome="CSPO")
+
+    with django_assert_max_num_queries(1):
+        response = client.get(SIGNUP, {"result": str(attempt.pk), "placement": "result-page"})
+
+    html = response.content.decode()
+    assert "Your result: Certified Scrum Product Owner (CSPO)" in html
+    assert f'name="result" value="{attempt.pk}"' in html
+    assert 'name="placement" value="result-page"' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"result": "not-a-uuid"},
+        {"result": str(uuid.uuid4())},
+        {"result": "\x00"},
+        {"placement": "nav\x00<script>"},
+        {"placement": "x" * 51},
+        {"utm_source": "a\x00b\x1bc"},
+        {"utm_campaign": "x" * 10_000},
+    ],
+)
+def test_bad_url_parameters_are_dropped_or_tidied_never_an_error(client, query):
+    response = client.get(SIGNUP, query)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Your result" not in html
+    assert "\x00" not in html
+    assert "<script>" not in html
+    assert "x" * 101 not in html
+
+
+def test_unfinished_attempt_is_not_a_result(client):
+    attempt = make_attempt(completed_at=None, outcome="")
+
+    response = client.get(SIGNUP, {"result": str(attempt.pk)})
+
+    assert "Your result" not in response.content.decode()
+
+
+def test_utm_values_from_the_link_are_carried_and_stored(client, post_signup):
+    response = client.get(SIGNUP, {"utm_source": "  news\x07letter ", "utm_term": "y" * 300})
+    html = response.content.decode()
+    assert 'name="utm_source" value="newsletter"' in html
+    assert f'name="utm_term" value="{"y" * 100}"' in html
+
+    post_signup(utm_source="newsletter", utm_term="y" * 100, referrer="https://example.org/a")
+
+    lead = Lead.objects.get()
+    assert (lead.utm_source, lead.utm_term) == ("newsletter", "y" * 100)
+    assert lead.referrer == "https://example.org/a"
+
+
+def test_valid_sign_up_stores_consent_and_redirects(post_signup, mailoutbox):
+    attempt = make_attempt(outcome="CSM", csm_score=90, cspo_score=20)
+
+    response = post_signup(email="Ada@Example.com", result=str(attempt.pk), placement="nav")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("leads:check_email")
+    lead = Lead.objects.get()
+    assert (lead.email, lead.status, lead.outcome) == ("Ada@example.com", "pending", "CSM")
+    assert (lead.consent_version, lead.placement, lead.attempt) == (CONSENT_VERSION, "nav", attempt)
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize("state", ["new", "pending", "confirmed", "unsubscribed"])
+def test_the_answer_is_the_same_whatever_we_knew(client, post_signup, state):
+    if state != "new":
+        make_lead(email="ada@example.com", status=state)
+    reference = page_text(Client().get(reverse("leads:check_email")))
+
+    response = post_signup(email="ADA@example.com")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("leads:check_email")
+    assert page_text(client.get(response["Location"])) == reference
+    assert Lead.objects.count() == 1
+
+
+def test_honeypot_looks_like_success_but_keeps_and_sends_nothing(post_signup, mailoutbox):
+    response = post_signup(website="http://spam.example")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("leads:check_email")
+    assert not Lead.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not-an-address"}, "Enter a valid email address"),
+        ({"email": ""}, "Enter your email address"),
+        ({"email": "a" * 250 + "@example.com"}, "at most 254 characters"),
+        ({"email": "ada\x00@example.com"}, "control characters"),
+        ({"email": "ada@exam\x1bple.com"}, "control characters"),
+        ({"first_name": "Ada\x00"}, "control characters"),
+        ({"first_name": "A" * 101}, "at most 100 characters"),
+        ({"consent": ""}, "Tick the box to agree"),
+        ({"result": "not-a-uuid"}, "could not find that quiz result"),
+        ({"result": str(uuid.uuid4())}, "could not find that quiz result"),
+        ({"placement": "bad placement!"}, "were damaged"),
+        ({"utm_source": "x" * 10_000}, "were damaged"),
+        ({"utm_medium": "email\x00"}, "were damaged"),
+        ({"referrer": "r" * 501}, "were damaged"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_stores_nothing(post_signup, mailoutbox, fields, message):
+    response = post_signup(**fields)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="error-summary"' in html
+    assert message in html
+    assert "<title>Error:" in html
+    assert not Lead.objects.exists()
+    assert mailoutbox == []
+
+
+def test_field_errors_are_linked_to_their_field(post_signup):
+    response = post_signup(email="nope")
+
+    html = response.content.decode()
+    assert re.search(r'<input[^>]*aria-describedby="id_email_error"', html)
+    assert 'id="id_email_error"' in html
+    assert '<a href="#id_email">' in html
+
+
+def test_damaged_hidden_values_are_repaired_so_sending_again_works(post_signup):
+    response = post_signup(utm_source="x" * 10_000, result="nope")
+
+    html = response.content.decode()
+    assert f'name="utm_source" value="{"x" * 100}"' in html
+    assert 'value="nope"' not in html
+
+
+def test_rate_limit_answers_429_with_a_friendly_page(settings, post_signup):
+    settings.SIGNUP_RATE_LIMIT = "2/m"
+
+    responses = [post_signup(email=f"ada{n}@example.com") for n in range(3)]
+
+    assert [r.status_code for r in responses] == [302, 302, 429]
+    assert int(responses[-1]["Retry-After"]) >= 1
+    assert "Please wait a moment" in responses[-1].content.decode()
+    assert Lead.objects.count() == 2
+
+
+def test_daily_limit_applies_too(settings, post_signup):
+    settings.SIGNUP_RATE_LIMIT = "100/m"
+    settings.SIGNUP_DAILY_LIMIT = "1/d"
+
+    statuses = [post_signup(email=f"ada{n}@example.com").status_code for n in range(2)]
+
+    assert statuses == [302, 429]
+
+
+def test_rate_limit_is_per_client_and_ignores_page_views(settings, client):
+    settings.SIGNUP_RATE_LIMIT = "1/m"
+    other = Client(REMOTE_ADDR="203.0.113.9")
+
+    for _ in range(3):
+        assert client.get(SIGNUP).status_code == 200
+    first = client.post(SIGNUP, signup_data(email="a@example.com"))
+    second = client.post(SIGNUP, signup_data(email="b@example.com"))
+    elsewhere = other.post(SIGNUP, signup_data(email="c@example.com"))
+
+    assert [first.status_code, second.status_code, elsewhere.status_code] == [302, 429, 302]
+
+
+def test_the_form_needs_a_csrf_token(post_signup):
+    strict = Client(enforce_csrf_checks=True)
+
+    response = strict.post(SIGNUP, signup_data())
+
+    assert response.status_code == 403
+    assert not Lead.objects.exists()
+
+
+def test_other_methods_are_refused(client):
+    assert client.put(SIGNUP).status_code == 405
