@@ -9,6 +9,7 @@ from leads.email_address import has_control_characters, normalise_email
 from leads.mail import MailKind
 from leads.models import Lead, LeadErasure
 from wizard.models import Attempt
+from wizard.services import attempt_erase_personal_data
 
 # A repeat sign-up sends again at most this often, so the form cannot be used to flood
 # someone's inbox.
@@ -171,9 +172,6 @@ def lead_record_send(*, lead: Lead, error: str | None) -> None:
 def lead_erase(*, lead: Lead) -> None:
     """Erase a lead on request (GDPR): delete the row, blank its quiz attempt's tracking
     data, and count the erasure without keeping anything about whose it was."""
-    # Imported here until the wizard app's services land (built in parallel).
-    from wizard.services import attempt_erase_personal_data
-
     with transaction.atomic():
         attempt = lead.attempt
         lead.delete()

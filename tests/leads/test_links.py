@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from leads.models import Lead
 from leads.tokens import Purpose
-from tests.leads.conftest import make_lead, token_for
+from tests.leads.conftest import make_attempt, make_lead, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +244,24 @@ def test_an_old_confirm_link_does_not_resubscribe(client):
     assert "You unsubscribed" in response.content.decode()
     lead.refresh_from_db()
     assert lead.status == "unsubscribed"
+
+
+# Query budgets
+
+
+def test_link_pages_stay_within_their_query_budgets(client, django_assert_max_num_queries):
+    lead = make_lead(status="confirmed", outcome="CSPO", attempt=make_attempt())
+    materials = token_for(lead, Purpose.MATERIALS)
+
+    with django_assert_max_num_queries(2):  # the lead, its materials
+        assert client.get(url("materials", materials)).status_code == 200
+    with django_assert_max_num_queries(4):  # the lead, its attempt, certifications, points
+        assert client.get(url("guide", materials)).status_code == 200
+    with django_assert_max_num_queries(1):
+        assert client.get(url("confirm", token_for(lead, Purpose.CONFIRM))).status_code == 200
+    with django_assert_max_num_queries(1):
+        assert (
+            client.get(url("unsubscribe", token_for(lead, Purpose.UNSUBSCRIBE))).status_code == 200
+        )
+    with django_assert_max_num_queries(0):
+        assert client.get(reverse("leads:check_email")).status_code == 200

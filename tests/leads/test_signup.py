@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from leads.consent import CONSENT_TEXT, CONSENT_VERSION
 from leads.models import Lead
+from leads.ratelimit import client_key
 from tests.leads.conftest import make_attempt, make_lead, signup_data
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +219,12 @@ def test_the_form_needs_a_csrf_token(post_signup):
 
 def test_other_methods_are_refused(client):
     assert client.put(SIGNUP).status_code == 405
+
+
+def test_the_rate_limit_never_keeps_the_raw_address(rf):
+    request = rf.post(SIGNUP, REMOTE_ADDR="203.0.113.9")
+    same = rf.post(SIGNUP, REMOTE_ADDR="203.0.113.9")
+    other = rf.post(SIGNUP, REMOTE_ADDR="203.0.113.10")
+
+    assert "203.0.113" not in client_key(request)
+    assert client_key(request) == client_key(same) != client_key(other)
