@@ -74,9 +74,9 @@ def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) 
 @cached_content_page
 def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     certifications = list(Certification.objects.order_by("order", "code"))
-    # One table row per comparison field: (label, [value for each certification]).
+    # One table row per comparison field: (label, [(certification, value), ...]).
     rows = [
-        (label, [getattr(c, field) for c in certifications])
+        (label, [(c, getattr(c, field)) for c in certifications])
         for field, label in Certification.COMPARISON_ROWS
     ]
     return render(

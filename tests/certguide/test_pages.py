@@ -198,3 +198,48 @@ def test_point_text_is_escaped(visitor, csm):
     html = visitor.get("/certifications/csm/").content.decode()
 
     assert "&lt;b&gt;loud&lt;/b&gt; &amp; proud" in html
+
+
+def comparison_table(html: str) -> list[tuple[str, list[str]]]:
+    """(row label, [cell text, ...]) for each body row of the key-differences table."""
+    body = re.search(r"<tbody[^>]*>(.*?)</tbody>", html, re.S).group(1)
+    rows = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        label = re.search(r"<th[^>]*>(.*?)</th>", row, re.S).group(1)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        rows.append((unescape(label).strip(), [unescape(c).strip() for c in cells]))
+    return rows
+
+
+def test_comparison_table_has_the_five_rows_for_both_certifications(visitor, csm, cspo):
+    rows = comparison_table(visitor.get("/compare/").content.decode())
+
+    assert rows == [
+        (label, [csm_value, cspo_value])
+        for (label, csm_value), (_, cspo_value) in zip(
+            csm.comparison_rows(), cspo.comparison_rows(), strict=True
+        )
+    ]
+    assert [label for label, _ in rows] == [label for _, label in Certification.COMPARISON_ROWS]
+    assert rows[0][1][0].startswith("Keeping the Scrum process running")
+
+
+def test_comparison_table_follows_the_data_even_after_a_cache_hit(visitor, cspo):
+    visitor.get("/compare/")
+    visitor.get("/compare/")  # served from the cache
+
+    cspo.main_goal = "Ship what customers actually value"
+    cspo.save()
+    rows = dict(comparison_table(visitor.get("/compare/").content.decode()))
+
+    assert rows["Main goal"][1] == "Ship what customers actually value"
+
+
+def test_page_copy_saved_through_the_model_shows_after_a_cache_hit(visitor):
+    visitor.get("/")
+    section = PageSection.objects.get(slug="home-intro")
+
+    section.body = "Brand new introduction."
+    section.save()
+
+    assert "<p>Brand new introduction.</p>" in visitor.get("/").content.decode()
