@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Scale-out on one machine: two gunicorn instances (A on 8101, B on 8102) with production
+# settings, one PostgreSQL database (certguide_multi, created and dropped here), one Redis
+# (database 5) as the shared cache, and one tasks worker. A single curl cookie jar plays a
+# visitor whose requests the load balancer spreads over both instances.
+#
+# Shows: a wizard attempt started on A continues on B to its result; the sign-up rate
+# limit (3/m) counts across both; the same address sent to both in different case is one
+# lead; the worker mails it; an admin session opened on A is valid on B.
+# Prints PASS/FAIL per check, exits non-zero on a FAIL, and stops and drops all it started.
+#
+#   bench/multi_instance.sh     (PostgreSQL and Redis on 127.0.0.1; started if not running)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+PSQL=(psql -h 127.0.0.1 -p 5432 -U postgres -X -q -A -t)
+DB=certguide_multi
+REDIS_DB=5
+A=http://127.0.0.1:8101
+B=http://127.0.0.1:8102
+WORK=$(mktemp -d)
+JAR="$WORK/cookies.txt"
+FAILED=0
+PIDS=()
+STARTED_REDIS=0
+STARTED_POSTGRES=0
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres >/dev/null 2>&1
+    redis-cli -h 127.0.0.1 -p 6379 -n $REDIS_DB flushdb >/dev/null 2>&1
+    [[ $STARTED_REDIS == 1 ]] && redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1
+    [[ $STARTED_POSTGRES == 1 ]] && pg_ctlcluster 15 main stop >/dev/null 2>&1
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+check() { # check NAME EXPECTED ACTUAL
+    if [[ "$2" == "$3" ]]; then
+        echo "PASS  $1"
+    else
+        echo "FAIL  $1 (expected '$2', got '$3')"
+        FAILED=1
+    fi
+}
+
+# The first value of the <input name=NAME> in an HTML file (attribute order varies).
+input_value() {
+    $PY - "$1" "$2" <<'EOF'
+import html, re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+for tag in re.findall(r"<input\b[^>]*>", text):
+    attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+    if attrs.get("name") == sys.argv[2]:
+        print(html.unescape(attrs.get("value", "")))
+        break
+EOF
+}
+
+# get URL OUT: GET with the shared jar; prints the status.
+get() { curl -s -b "$JAR" -c "$JAR" -o "$2" -w '%{http_code}' "$1"; }
+# post URL OUT DATA...: POST without following; prints "status location".
+post() {
+    local url=$1 out=$2
+    shift 2
+    local args=()
+    for field in "$@"; do args+=(--data-urlencode "$field"); done
+    curl -s -b "$JAR" -c "$JAR" -o "$out" -w '%{http_code} %{redirect_url}' "${args[@]}" "$url"
+}
+
+# --- PostgreSQL and Redis: use the running ones, start them if they are not running.
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    pg_ctlcluster 15 main start && STARTED_POSTGRES=1
+    sleep 2
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+    STARTED_REDIS=1
+    sleep 0.5
+fi
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres >/dev/null 2>&1
+"${PSQL[@]}" -c "CREATE DATABASE $DB" postgres >/dev/null || exit 1
+redis-cli -h 127.0.0.1 -p 6379 -n $REDIS_DB flushdb >/dev/null
+
+# --- Production settings (DJANGO_DEBUG unset), with the two plain-http switches.
+unset DJANGO_DEBUG
+export DJANGO_SECRET_KEY
+DJANGO_SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
+export DJANGO_ALLOWED_HOSTS=127.0.0.1 SITE_URL=$A
+export DJANGO_SECURE_SSL_REDIRECT=false DJANGO_SECURE_COOKIES=false
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
+export CACHE_URL=redis://127.0.0.1:6379/$REDIS_DB
+export TASKS_BACKEND=database EMAIL_URL=dummymail://
+export SIGNUP_RATE_LIMIT=3/m DJANGO_STATIC_ROOT="$WORK/static" GUNICORN_WORKERS=2
+$PY manage.py migrate --no-input -v0 || exit 1
+$PY manage.py collectstatic --no-input -v0 || exit 1
+DJANGO_SUPERUSER_PASSWORD=multi-instance-admin-pw $PY manage.py createsuperuser \
+    --no-input --username admin --email admin@example.com >/dev/null || exit 1
+
+GUNICORN_BIND=127.0.0.1:8101 .venv/bin/gunicorn >"$WORK/a.log" 2>&1 &
+PIDS+=($!)
+GUNICORN_BIND=127.0.0.1:8102 .venv/bin/gunicorn >"$WORK/b.log" 2>&1 &
+PIDS+=($!)
+$PY manage.py db_worker --interval 0.2 --no-startup-delay >"$WORK/worker.log" 2>&1 &
+PIDS+=($!)
+for url in $A $B; do
+    for _ in $(seq 1 75); do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' "$url/healthz") == 200 ]] && break
+        sleep 0.2
+    done
+done
+check "instance A healthy" 200 "$(get $A/healthz "$WORK/h")"
+check "instance B healthy" 200 "$(get $B/healthz "$WORK/h")"
+
+# --- 1. A wizard attempt started on A continues on B.
+get $A/wizard/ "$WORK/start.html" >/dev/null
+read -r status location < <(post $A/wizard/ "$WORK/out" \
+    "csrfmiddlewaretoken=$(input_value "$WORK/start.html" csrfmiddlewaretoken)")
+ATTEMPT=$(sed -E 's#.*/wizard/([0-9a-f-]{36})/step/1/#\1#' <<<"$location")
+check "wizard started on A (302 to step 1)" "302 $A/wizard/$ATTEMPT/step/1/" "$status $location"
+
+step=1
+next=$location
+answered_on=""
+while [[ $next == */step/* && $step -le 30 ]]; do
+    # Odd steps on A, even steps on B: the load balancer does not stick.
+    if ((step % 2)); then host=$A; name=A; else host=$B; name=B; fi
+    page="$WORK/step$step.html"
+    get "$host${next#http://127.0.0.1:810?}" "$page" >/dev/null
+    read -r status next < <(post "$host${next#http://127.0.0.1:810?}" "$WORK/out" \
+        "csrfmiddlewaretoken=$(input_value "$page" csrfmiddlewaretoken)" \
+        "question=$(input_value "$page" question)" \
+        "choices=$(input_value "$page" choices)")
+    answered_on+=$name
+    if [[ $step == 1 ]]; then
+        # The resume cookie A signed is honoured by B: same secret, no local state.
+        get $B/wizard/ "$WORK/resume.html" >/dev/null
+        check "B offers to resume the attempt A started" 1 \
+            "$(grep -c "/wizard/$ATTEMPT/step/2/" "$WORK/resume.html")"
+    fi
+    step=$((step + 1))
+done
+check "every answer accepted, alternating A and B, ending on the result" \
+    "$B/wizard/result/$ATTEMPT/" "${next/$A/$B}"
+echo "      (steps answered on: $answered_on)"
+check "result page on B" 200 "$(get "$B/wizard/result/$ATTEMPT/" "$WORK/result_b.html")"
+check "result page on A" 200 "$(get "$A/wizard/result/$ATTEMPT/" "$WORK/result_a.html")"
+check "the attempt is one completed row holding every answer" "t|$((step - 1))" \
+    "$("${PSQL[@]}" -c "SELECT completed_at IS NOT NULL, (SELECT count(*) FROM jsonb_object_keys(answers::jsonb)) FROM wizard_attempt WHERE id = '$ATTEMPT'" $DB)"
+
+# --- 2 and 3. Sign-ups alternate A, B, A, B: the limit of 3 per minute is shared, and
+# the same address in three spellings is one lead.
+# A fixed one-minute window: do not start the four posts in its last seconds.
+second=$((10#$(date +%S)))
+((second >= 50)) && sleep $((61 - second))
+get "$A/free-training/?result=$ATTEMPT" "$WORK/signup.html" >/dev/null
+TOKEN=$(input_value "$WORK/signup.html" csrfmiddlewaretoken)
+codes=""
+hosts=($A $B $A $B)
+emails=(Jane.Doe@Example.com jane.doe@example.com JANE.DOE@EXAMPLE.COM jane.doe@example.com)
+for i in 0 1 2 3; do
+    read -r status _ < <(post "${hosts[$i]}/free-training/" "$WORK/out" \
+        "csrfmiddlewaretoken=$TOKEN" "email=${emails[$i]}" "first_name=Jane" "consent=on" \
+        "result=$ATTEMPT" "placement=wizard-result")
+    codes+="$status "
+done
+check "sign-up limit 3/m counted across A and B (4th post refused)" "302 302 302 429 " "$codes"
+check "the address sent to A and B in three spellings is one lead" "1|1" \
+    "$("${PSQL[@]}" -c "SELECT count(*), count(*) FILTER (WHERE lower(email) = 'jane.doe@example.com' AND attempt_id = '$ATTEMPT') FROM leads_lead" $DB)"
+for _ in $(seq 1 50); do
+    sent=$("${PSQL[@]}" -c "SELECT count(*) FROM leads_lead WHERE last_emailed_at IS NOT NULL" $DB)
+    [[ $sent == 1 ]] && break
+    sleep 0.2
+done
+check "the worker sent the lead's confirmation mail" 1 "$sent"
+
+# --- 4. An admin session opened on A is valid on B (sessions live in PostgreSQL).
+get $A/admin/login/ "$WORK/login.html" >/dev/null
+read -r status location < <(post "$A/admin/login/?next=/admin/" "$WORK/out" \
+    "csrfmiddlewaretoken=$(input_value "$WORK/login.html" csrfmiddlewaretoken)" \
+    "username=admin" "password=multi-instance-admin-pw" "next=/admin/")
+check "admin signs in on A" "302 $A/admin/" "$status $location"
+check "the admin session works on B" 200 "$(get $B/admin/ "$WORK/admin_b.html")"
+
+check "no 500 on either instance" 0 "$(cat "$WORK/a.log" "$WORK/b.log" | grep -cE '"message": "[A-Z]+ [^ ]+ 5[0-9][0-9] ')"
+if [[ $FAILED -ne 0 ]]; then
+    echo "--- logs (tail)"
+    tail -n 15 "$WORK/a.log" "$WORK/b.log" "$WORK/worker.log"
+fi
+exit $FAILED
