@@ -1,6 +1,7 @@
 import re
 import uuid
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.core.validators import EmailValidator, ProhibitNullCharactersValidat
 from leads.consent import CONSENT_TEXT
 from leads.email_address import MAX_LENGTH, has_control_characters, normalise_email
 from wizard.models import Attempt
+from wizard.services import clean_referrer, clean_tracking_value
 
 UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
 # Carried from the page that sent the visitor here; tampering shows as a form error.
@@ -23,12 +25,21 @@ def reject_control_characters(value: str) -> None:
         raise ValidationError("Remove the control characters (such as NUL) from this field.")
 
 
+def _outside_referrer(value: str) -> str:
+    """The referring page, unless it is one of our own sign-up or token pages: their
+    URLs carry personal links that have no place in a marketing export."""
+    referrer = clean_referrer(value)
+    return "" if urlsplit(referrer).path.startswith("/free-training/") else referrer
+
+
 def tidy_tracking_value(name: str, value: str) -> str:
     """A URL parameter made safe to carry: control characters out, cut to the column."""
-    value = "".join(ch for ch in value if not has_control_characters(ch)).strip()
+    if name == "referrer":
+        return _outside_referrer(value)
+    value = clean_tracking_value(value, max_length=FIELD_MAX_LENGTH[name])
     if name == "placement":
         return value if PLACEMENT_PATTERN.match(value) else ""
-    return value[: FIELD_MAX_LENGTH[name]]
+    return value
 
 
 def completed_attempt(value: str) -> Attempt | None:
@@ -110,6 +121,9 @@ class SignupForm(forms.Form):
         if placement and not PLACEMENT_PATTERN.match(placement):
             raise ValidationError("This sign-up link was damaged.")
         return placement
+
+    def clean_referrer(self) -> str:
+        return _outside_referrer(self.cleaned_data["referrer"])
 
     def clean_result(self) -> str:
         value = self.cleaned_data["result"]

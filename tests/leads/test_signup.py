@@ -228,3 +228,28 @@ def test_the_rate_limit_never_keeps_the_raw_address(rf):
 
     assert "203.0.113" not in client_key(request)
     assert client_key(request) == client_key(same) != client_key(other)
+
+
+@pytest.mark.parametrize(
+    ("referer", "stored"),
+    [
+        ("https://news.example.org/post?id=1", "https://news.example.org/post?id=1"),
+        ("http://testserver/free-training/materials/secret-token/", ""),
+        ("javascript:alert(1)", ""),
+        ("", ""),
+    ],
+)
+def test_the_referring_page_is_kept_unless_it_is_one_of_ours(client, post_signup, referer, stored):
+    html = client.get(SIGNUP, HTTP_REFERER=referer).content.decode()
+    carried = re.search(r'name="referrer"(?: value="([^"]*)")?', html).group(1) or ""
+
+    post_signup(referrer=carried)
+
+    assert carried == stored
+    assert Lead.objects.get().referrer == stored
+
+
+def test_a_posted_referrer_to_our_own_pages_is_dropped(post_signup):
+    post_signup(referrer="https://certguide.example/free-training/unsubscribe/abc/")
+
+    assert Lead.objects.get().referrer == ""
