@@ -3,8 +3,11 @@
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html_join
 
 from certguide.models import Certification, CertificationPoint, PageSection
+from certguide.views import PAGE_SECTIONS
 
 
 class PointFormSet(BaseInlineFormSet):
@@ -82,11 +85,16 @@ class CertificationAdmin(admin.ModelAdmin):
 
 @admin.register(PageSection)
 class PageSectionAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title", "updated_at"]
+    list_display = ["slug", "title", "shown_on", "updated_at"]
     search_fields = ["slug", "title", "body"]
-    fields = ["slug", "title", "body", "updated_at"]
-    readonly_fields = ["updated_at"]
+    fields = ["slug", "shown_on", "title", "body", "updated_at"]
+    readonly_fields = ["shown_on", "updated_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         # Pages find a section by its slug; renaming it would make the text vanish.
         return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    @admin.display(description="shown on")
+    def shown_on(self, obj: PageSection) -> str:
+        paths = [(reverse(name),) for name, slugs in PAGE_SECTIONS.items() if obj.slug in slugs]
+        return format_html_join(", ", '<a href="{0}">{0}</a>', paths) or "not on any page"

@@ -18,7 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from certguide.campaign import campaign_params
 
 VERSION_KEY = "certguide:content-version"
-PAGE_TIMEOUT = 24 * 60 * 60  # Content rarely changes; a change makes old pages unreachable.
+# A saved change reaches every process at once through a shared cache (Redis). With the
+# default per-process cache, other gunicorn workers keep their own copy of the version, so
+# a short lifetime bounds how long they can show the old page.
+PAGE_TIMEOUT = 5 * 60
 
 
 def content_version() -> str:

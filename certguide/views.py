@@ -10,6 +10,13 @@ from certguide.content_cache import cached_content_page
 from certguide.context_processors import site
 from certguide.models import Certification, PageSection
 
+# Which PageSection slugs each content page shows (the admin lists them as "shown on").
+PAGE_SECTIONS = {
+    "home": ["home-intro", "conclusion"],
+    "compare": ["compare-intro"],
+    "choose": ["choose-intro", "choose-csm", "choose-cspo", "choose-both", "continuous-learning"],
+}
+
 # Token URLs and private areas that search engines must leave alone.
 ROBOTS_DISALLOW = [
     "/admin/",
@@ -42,7 +49,7 @@ def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
                 "each role does, what each certification gives you and which one suits you.",
             },
             "certifications": Certification.objects.order_by("order", "code"),
-            "sections": _sections("home-intro", "conclusion"),
+            "sections": _sections(*PAGE_SECTIONS["home"]),
         },
     )
 
@@ -91,7 +98,7 @@ def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
             },
             "certifications": certifications,
             "rows": rows,
-            "sections": _sections("compare-intro"),
+            "sections": _sections(*PAGE_SECTIONS["compare"]),
         },
     )
 
@@ -109,9 +116,7 @@ def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
                 "description": "A short guide to picking the Scrum certification that matches "
                 "your role and career goals, and how to keep learning once you have it.",
             },
-            "sections": _sections(
-                "choose-intro", "choose-csm", "choose-cspo", "choose-both", "continuous-learning"
-            ),
+            "sections": _sections(*PAGE_SECTIONS["choose"]),
         },
     )
 

@@ -144,3 +144,13 @@ def test_section_slug_cannot_be_renamed(admin_client):
 
     section.refresh_from_db()
     assert section.slug == "choose-cspo"
+
+
+def test_section_list_says_where_each_text_is_shown(admin_client):
+    PageSection.objects.create(slug="spare-copy", body="Not used yet.")
+
+    html = admin_client.get("/admin/certguide/pagesection/").content.decode()
+
+    assert '<a href="/choose/">/choose/</a>' in html
+    assert '<a href="/">/</a>' in html
+    assert "not on any page" in html
