@@ -10,7 +10,7 @@ MATERIALS = [
     # (audience, order, title, url, description)
     (
         "EVERYONE",
-        10,
+        30,
         "CSM and CSPO side by side",
         "/compare/",
         "The five differences that matter, focus, primary role, key skills, main goal and "
@@ -18,7 +18,7 @@ MATERIALS = [
     ),
     (
         "EVERYONE",
-        20,
+        40,
         "How to choose between CSM and CSPO",
         "/choose/",
         "A short, practical checklist: the signs that point to the Scrum Master path, the "
@@ -27,7 +27,7 @@ MATERIALS = [
     ),
     (
         "EVERYONE",
-        30,
+        50,
         "The Scrum Guide",
         "https://scrumguides.org/scrum-guide.html",
         "The official definition of Scrum, written by its creators and free to read. Both "
@@ -35,7 +35,7 @@ MATERIALS = [
     ),
     (
         "CSM",
-        40,
+        10,
         "What a Scrum Master does all week",
         "/certifications/csm/",
         "The Scrum Master's responsibilities in plain words: running the Scrum events, "
@@ -44,7 +44,7 @@ MATERIALS = [
     ),
     (
         "CSM",
-        50,
+        20,
         "The Scrum Master in the Scrum Guide",
         "https://scrumguides.org/scrum-guide.html#scrum-master",
         "How the Scrum Guide describes the Scrum Master's service to the team, to the "
@@ -52,7 +52,7 @@ MATERIALS = [
     ),
     (
         "CSPO",
-        40,
+        10,
         "What a Product Owner decides",
         "/certifications/cspo/",
         "The Product Owner's job in plain words: setting the product vision, owning and "
@@ -61,7 +61,7 @@ MATERIALS = [
     ),
     (
         "CSPO",
-        50,
+        20,
         "Product Backlog basics in the Scrum Guide",
         "https://scrumguides.org/scrum-guide.html#product-backlog",
         "The part of the Scrum Guide a Product Owner lives in every day: what the Product "
@@ -69,7 +69,7 @@ MATERIALS = [
     ),
     (
         "BOTH",
-        40,
+        10,
         "Planning both certifications",
         "/choose/",
         "If you want to lead an Agile transformation, knowing both roles pays off. This "

@@ -147,6 +147,8 @@ def test_materials_page_lists_materials_for_the_outcome_and_the_guide(client):
     assert "What a Scrum Master does all week" in html
     assert "What a Product Owner decides" not in html
     assert "CSM and CSPO side by side" in html
+    # The material for the visitor's own result comes first.
+    assert html.index("What a Scrum Master does all week") < html.index("CSM and CSPO side by side")
     assert url("guide", token) in html
     assert '<meta name="robots" content="noindex">' in html
 
