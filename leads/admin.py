@@ -191,6 +191,11 @@ class LeadAdmin(admin.ModelAdmin):
         # A lead is a person's consent: it only comes from the sign-up form.
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Lead | None = None) -> bool:
+        # Removing a lead is the GDPR erase below: a plain delete would leave the address
+        # in the admin's history (LogEntry.object_repr) and keep the attempt's tracking.
+        return False
+
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("leads.export_lead")
 

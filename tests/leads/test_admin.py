@@ -420,3 +420,12 @@ def test_erase_action_rechecks_the_user(rf, some_leads):
     with pytest.raises(PermissionDenied):
         site.get_model_admin(Lead).erase_selected(request, Lead.objects.all())
     assert Lead.objects.count() == 3
+
+
+def test_plain_delete_is_replaced_by_the_erase(admin_client, some_leads):
+    page = admin_client.get(reverse(CHANGELIST)).content.decode()
+    delete_page = admin_client.get(reverse("admin:leads_lead_delete", args=[some_leads[0].pk]))
+
+    assert 'value="delete_selected"' not in page
+    assert 'value="erase_selected"' in page
+    assert delete_page.status_code == 403
