@@ -65,7 +65,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
             return redirect("leads:check_email")
         form.repair_hidden_fields()
-        attempt = None
+        attempt = form.attempt
     else:
         initial, attempt = initial_from_query(
             request.GET, referrer=request.headers.get("referer", "")
@@ -89,14 +89,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     # GET only shows a button: a mail scanner that follows the link confirms nothing.
     if request.method == "POST":
         lead = lead_confirm(lead=lead)
+    materials_url = ""
     if lead.status == Lead.Status.CONFIRMED:
-        materials_url = reverse(
-            "leads:materials", args=[make_token(lead=lead, purpose=Purpose.MATERIALS)]
-        )
+        token = make_token(lead=lead, purpose=Purpose.MATERIALS)
+        materials_url = reverse("leads:materials", args=[token])
         if request.method == "POST":
             return redirect(materials_url)
-    else:
-        materials_url = ""
     return render(request, "leads/confirm.html", {"lead": lead, "materials_url": materials_url})
 
 

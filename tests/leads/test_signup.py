@@ -253,3 +253,13 @@ def test_a_posted_referrer_to_our_own_pages_is_dropped(post_signup):
     post_signup(referrer="https://certguide.example/free-training/unsubscribe/abc/")
 
     assert Lead.objects.get().referrer == ""
+
+
+def test_an_error_keeps_the_result_and_its_explanation(post_signup):
+    attempt = make_attempt(outcome="CSM")
+
+    response = post_signup(email="nope", result=str(attempt.pk))
+
+    html = response.content.decode()
+    assert "Your result: Certified ScrumMaster (CSM)" in html
+    assert f'name="result" value="{attempt.pk}"' in html
