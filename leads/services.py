@@ -24,8 +24,14 @@ def _queue_mail(*, lead: Lead, kind: MailKind) -> None:
 
     lead.mail_requested_at = timezone.now()
     Lead.objects.filter(pk=lead.pk).update(mail_requested_at=lead.mail_requested_at)
-    lead_id = lead.pk
-    transaction.on_commit(lambda: send_lead_mail.enqueue(lead_id, str(kind)))
+
+    def enqueue() -> None:
+        try:
+            send_lead_mail.enqueue(lead.pk, str(kind))
+        except Exception as error:  # The queue is down: keep the mail for the retry command.
+            lead_record_send(lead=lead, error=f"Not queued: {type(error).__name__}: {error}")
+
+    transaction.on_commit(enqueue)
 
 
 def _mailed_recently(lead: Lead) -> bool:

@@ -12,6 +12,7 @@ from leads.services import (
     lead_subscribe,
     lead_unsubscribe,
 )
+from leads.tasks import send_lead_mail
 from tests.leads.conftest import make_attempt, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +183,19 @@ def test_purge_refuses_a_nonsense_age(days):
         call_command("purge_leads", "--unconfirmed-older-than", days)
 
     assert Lead.objects.count() == 1
+
+
+def test_a_queue_that_is_down_leaves_the_mail_for_the_retry(committed, monkeypatch, mailoutbox):
+    def queue_down(*args, **kwargs):
+        raise ConnectionError("task queue unavailable")
+
+    monkeypatch.setattr(type(send_lead_mail), "enqueue", queue_down)
+
+    lead = subscribe(committed)
+
+    lead.refresh_from_db()
+    assert lead.mail_pending
+    assert "task queue unavailable" in lead.last_email_error
+    monkeypatch.undo()
+    call_command("send_pending_emails")
+    assert len(mailoutbox) == 1
