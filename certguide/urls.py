@@ -13,6 +13,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("_floor", views.floor, name="floor"),
     path("wizard/", include("wizard.urls")),
     path("free-training/", include("leads.urls")),
     path("admin/", admin.site.urls),

@@ -132,6 +132,12 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+@require_GET
+def floor(request: HttpRequest) -> HttpResponse:
+    """The load benchmark's floor: the full middleware stack, no template, no query."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
