@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.email_address import has_control_characters, normalise_email
-from leads.mail import MailKind
+from leads.mail import MailKind, mail_for_status
 from leads.models import Lead, LeadErasure
 from wizard.models import Attempt
 from wizard.services import attempt_erase_personal_data
@@ -18,12 +18,10 @@ RESEND_INTERVAL = timedelta(minutes=5)
 ERROR_MAX_LENGTH = 2000
 
 
-def _queue_mail(*, lead: Lead, kind: MailKind) -> None:
-    """Note the request on the lead and send once the surrounding transaction commits."""
+def _send_after_commit(*, lead: Lead, kind: MailKind) -> None:
+    """Queue the mail once the transaction commits; the caller has just stamped
+    mail_requested_at in the same transaction."""
     from leads.tasks import send_lead_mail  # tasks import services: import here.
-
-    lead.mail_requested_at = timezone.now()
-    Lead.objects.filter(pk=lead.pk).update(mail_requested_at=lead.mail_requested_at)
 
     def enqueue() -> None:
         try:
@@ -88,12 +86,13 @@ def lead_subscribe(
                     utm_term=utm_term,
                     utm_content=utm_content,
                     referrer=referrer,
+                    mail_requested_at=now,
                 )
         except IntegrityError:
             # Someone (maybe a concurrent request) holds this address: update that row.
             lead = Lead.objects.select_for_update().with_email(email).get()
         else:
-            _queue_mail(lead=lead, kind=MailKind.CONFIRMATION)
+            _send_after_commit(lead=lead, kind=MailKind.CONFIRMATION)
             return lead
 
         previous_status = lead.status
@@ -104,20 +103,18 @@ def lead_subscribe(
         if attempt is not None:
             lead.attempt = attempt
             lead.outcome = outcome
+        mail = None
         if previous_status == Lead.Status.UNSUBSCRIBED:
             lead.status = Lead.Status.PENDING
             lead.confirmed_at = None
-        lead.save()
-
-        if previous_status == Lead.Status.UNSUBSCRIBED:
-            _queue_mail(lead=lead, kind=MailKind.CONFIRMATION)
+            mail = MailKind.CONFIRMATION
         elif not _mailed_recently(lead):
-            kind = (
-                MailKind.MATERIALS
-                if lead.status == Lead.Status.CONFIRMED
-                else MailKind.CONFIRMATION
-            )
-            _queue_mail(lead=lead, kind=kind)
+            mail = mail_for_status(lead.status)
+        if mail is not None:
+            lead.mail_requested_at = now
+        lead.save()
+        if mail is not None:
+            _send_after_commit(lead=lead, kind=mail)
     return lead
 
 
@@ -131,9 +128,9 @@ def lead_confirm(*, lead: Lead) -> Lead:
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if lead.status == Lead.Status.PENDING:
             lead.status = Lead.Status.CONFIRMED
-            lead.confirmed_at = timezone.now()
-            lead.save(update_fields=["status", "confirmed_at"])
-            _queue_mail(lead=lead, kind=MailKind.MATERIALS)
+            lead.confirmed_at = lead.mail_requested_at = timezone.now()
+            lead.save(update_fields=["status", "confirmed_at", "mail_requested_at"])
+            _send_after_commit(lead=lead, kind=MailKind.MATERIALS)
     return lead
 
 
@@ -154,7 +151,9 @@ def lead_request_materials(*, lead: Lead) -> None:
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if lead.status == Lead.Status.CONFIRMED and not _mailed_recently(lead):
-            _queue_mail(lead=lead, kind=MailKind.MATERIALS)
+            lead.mail_requested_at = timezone.now()
+            lead.save(update_fields=["mail_requested_at"])
+            _send_after_commit(lead=lead, kind=MailKind.MATERIALS)
 
 
 def lead_record_send(*, lead: Lead, error: str | None) -> None:

@@ -263,3 +263,11 @@ def test_an_error_keeps_the_result_and_its_explanation(post_signup):
     html = response.content.decode()
     assert "Your result: Certified ScrumMaster (CSM)" in html
     assert f'name="result" value="{attempt.pk}"' in html
+
+
+def test_a_sign_up_stays_within_its_query_budget(post_signup, django_assert_max_num_queries):
+    attempt = make_attempt()
+
+    # Result lookup, insert (in two savepoints here), then the mail task: load, record.
+    with django_assert_max_num_queries(10):
+        assert post_signup(result=str(attempt.pk)).status_code == 302
