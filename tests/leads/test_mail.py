@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from leads.models import Lead
+from leads.tasks import send_lead_mail
 from tests.leads.conftest import make_lead
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,24 @@ def test_a_retry_that_fails_again_stays_pending(broken_mail, capsys):
     assert lead.mail_pending
     assert "ConnectionRefusedError" in lead.last_email_error
     assert "0 email(s); 1 failed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "result", "sent"),
+    [
+        ("pending", "confirmation", "sent", 1),
+        ("confirmed", "confirmation", "skipped", 0),  # confirmed before the worker ran
+        ("unsubscribed", "materials", "skipped", 0),
+        ("confirmed", "materials", "sent", 1),
+    ],
+)
+def test_the_mail_task_sends_only_what_still_fits(mailoutbox, status, kind, result, sent):
+    lead = make_lead(status=status)
+
+    assert send_lead_mail.call(lead.pk, kind) == result
+    assert len(mailoutbox) == sent
+
+
+def test_the_mail_task_for_an_erased_lead_sends_nothing(mailoutbox):
+    assert send_lead_mail.call(987654, "confirmation") == "lead gone"
+    assert mailoutbox == []
