@@ -429,3 +429,24 @@ def test_plain_delete_is_replaced_by_the_erase(admin_client, some_leads):
     assert 'value="delete_selected"' not in page
     assert 'value="erase_selected"' in page
     assert delete_page.status_code == 403
+
+
+def test_export_all_matching_counts_nothing(exporter_client, some_leads):
+    with CaptureQueriesContext(connection) as queries:
+        rows = rows_of(exporter_client.get(reverse(EXPORT_URL), {"status__exact": "confirmed"}))
+
+    assert len(rows) == 2
+    assert not any("COUNT(" in q["sql"].upper() for q in queries)
+
+
+def test_filter_values_come_from_the_latest_leads(admin_client, some_leads, monkeypatch):
+    monkeypatch.setattr(leads_admin, "RECENT_LEADS", 2)
+    Lead.objects.filter(email="ana@example.com").update(
+        created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+
+    response = admin_client.get(reverse(CHANGELIST))
+    specs = {spec.title: spec for spec in response.context["cl"].filter_specs}
+
+    assert [v for v, _ in specs["placement"].lookup_choices] == ["home-hero", "-"]
+    assert response.context["cl"].result_count == 3
