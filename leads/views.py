@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from leads.consent import CONSENT_VERSION
 from leads.forms import SignupForm, initial_from_query
@@ -39,7 +39,7 @@ def _unavailable(request: HttpRequest, lead: Lead) -> HttpResponse:
     return render(request, "leads/materials_unavailable.html", {"lead": lead}, status=403)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if (retry_after := signup_retry_after(request)) is not None:
@@ -74,13 +74,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/signup.html", {"form": form, "attempt": attempt})
 
 
-@require_GET
+@require_safe
 def check_email(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/check_email.html")
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         lead = read_token(token, purpose=Purpose.CONFIRM)
@@ -99,7 +99,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def materials(request: HttpRequest, token: str) -> HttpResponse:
     try:
         lead = read_token(token, purpose=Purpose.MATERIALS)
@@ -119,7 +119,7 @@ def materials(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def guide(request: HttpRequest, token: str) -> HttpResponse:
     try:
         lead = read_token(token, purpose=Purpose.MATERIALS)
@@ -150,7 +150,7 @@ def materials_resend(request: HttpRequest, token: str) -> HttpResponse:
 # with no cookies and no token; the signed link is the proof.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         lead = read_token(token, purpose=Purpose.UNSUBSCRIBE)

@@ -267,3 +267,14 @@ def test_link_pages_stay_within_their_query_budgets(client, django_assert_max_nu
         )
     with django_assert_max_num_queries(0):
         assert client.get(reverse("leads:check_email")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["confirm", "unsubscribe"])
+def test_a_scanner_asking_for_headers_changes_nothing(client, name):
+    lead = make_lead()
+    purpose = Purpose(name)
+
+    assert client.head(url(name, token_for(lead, purpose))).status_code == 200
+
+    lead.refresh_from_db()
+    assert lead.status == "pending"

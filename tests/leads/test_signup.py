@@ -271,3 +271,8 @@ def test_a_sign_up_stays_within_its_query_budget(post_signup, django_assert_max_
     # Result lookup, insert (in two savepoints here), then the mail task: load, record.
     with django_assert_max_num_queries(10):
         assert post_signup(result=str(attempt.pk)).status_code == 302
+
+
+def test_link_checkers_may_ask_for_headers_only(client):
+    assert client.head(SIGNUP).status_code == 200
+    assert not Lead.objects.exists()
