@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps
 
 from wizard.models import Attempt, Choice, Question, Questionnaire
 from wizard.scoring import ChoiceWeights, QuestionnaireWeights, QuestionWeights
@@ -35,6 +38,18 @@ def build_weights(
             for n, choices in enumerate(questions)
         ),
     )
+
+
+@pytest.fixture
+def seeded_questionnaire(db) -> Questionnaire:
+    """The default questionnaire from the data migration.
+
+    Re-seeded when missing: a transactional test (browser, concurrency) flushes the
+    tables, and with --reuse-db the next run would otherwise start without it.
+    """
+    migration = importlib.import_module("wizard.migrations.0002_seed_default_questionnaire")
+    migration.seed(apps, None)
+    return Questionnaire.objects.get(name=migration.NAME)
 
 
 @pytest.fixture

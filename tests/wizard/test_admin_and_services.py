@@ -52,8 +52,8 @@ def test_a_weight_change_shows_in_the_preview(admin_client, make_questionnaire):
     assert "<li>Question 2?</li>" not in admin_client.get(preview_url).content.decode()
 
 
-def test_seeded_questionnaire_preview_is_sampled_and_renders(admin_client):
-    questionnaire = Questionnaire.objects.active().get()
+def test_seeded_questionnaire_preview_is_sampled_and_renders(admin_client, seeded_questionnaire):
+    questionnaire = seeded_questionnaire
 
     response = admin_client.get(
         reverse("admin:wizard_questionnaire_scoring_preview", args=[questionnaire.pk])
@@ -200,7 +200,9 @@ def test_step_get_and_post_stay_within_their_query_budgets(
         assert client.get(response.url).status_code == 200
 
 
-def test_intro_uses_the_cached_questionnaire(client, django_assert_max_num_queries):
+def test_intro_uses_the_cached_questionnaire(
+    client, seeded_questionnaire, django_assert_max_num_queries
+):
     client.get("/wizard/")
 
     with django_assert_max_num_queries(0):

@@ -2,6 +2,7 @@ import re
 import uuid
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from wizard.models import Attempt, Choice, Question, Recommendation
@@ -51,7 +52,7 @@ def test_urls_follow_the_contract():
     assert reverse("wizard:result", args=[some]) == f"/wizard/result/{some}/"
 
 
-def test_intro_get_creates_nothing_and_offers_a_start_button(client):
+def test_intro_get_creates_nothing_and_offers_a_start_button(client, seeded_questionnaire):
     response = client.get("/wizard/")
 
     assert response.status_code == 200
@@ -182,7 +183,7 @@ def test_resume_via_the_cookie_in_a_new_request(client, make_questionnaire):
 
     assert step_url(attempt, 2).encode() in intro.content
     assert b"Continue the quiz" in intro.content
-    assert "sessionid" not in client.cookies
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
 
 
 def test_a_forged_resume_cookie_is_ignored(client, make_questionnaire):
@@ -256,6 +257,8 @@ def test_skipping_ahead_redirects_to_the_furthest_allowed_step(client, make_ques
     assert response.status_code == 302
     assert response.url == step_url(attempt, 1)
     assert b"answer the questions in order" in client.get(response.url).content
+    # The message travels in the messages cookie: these public pages never get a session.
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
 
 
 def test_posting_ahead_saves_nothing(client, make_questionnaire):
@@ -443,7 +446,7 @@ SEEDED_PROFILES = {
 
 
 @pytest.mark.parametrize("profile", SEEDED_PROFILES)
-def test_seeded_questionnaire_recommends_as_the_guide_says(client, profile):
+def test_seeded_questionnaire_recommends_as_the_guide_says(client, seeded_questionnaire, profile):
     answers, expected = SEEDED_PROFILES[profile]
     attempt = start(client)
     questions = questions_of(attempt)
@@ -460,10 +463,9 @@ def test_seeded_questionnaire_recommends_as_the_guide_says(client, profile):
     assert attempt.result["reasons"][0] in page
 
 
-def test_seeded_choices_all_explain_themselves(db):
-    from wizard.models import Questionnaire
-
-    questionnaire = Questionnaire.objects.active().get()
+def test_seeded_choices_all_explain_themselves(seeded_questionnaire):
+    questionnaire = seeded_questionnaire
+    assert questionnaire.is_active
     choices = Choice.objects.filter(question__questionnaire=questionnaire)
 
     assert questionnaire.questions.filter(kind=Question.Kind.MULTIPLE).exists()
