@@ -176,6 +176,8 @@ def _result_section(writer: _Writer, lead: Lead) -> str:
     """Write the visitor's result; return the outcome the rest of the guide is for."""
     attempt = lead.attempt if lead.attempt and lead.attempt.is_completed else None
     outcome = (attempt.outcome if attempt else "") or lead.outcome
+    if outcome not in Recommendation.values:
+        outcome = ""  # Never fail a download over a value edited by hand.
     if not outcome:
         writer.heading("The general CSM and CSPO guide")
         writer.paragraph(

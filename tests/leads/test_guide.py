@@ -81,3 +81,9 @@ def test_names_outside_latin1_never_break_the_guide(client, name):
 )
 def test_latin1_keeps_what_it_can(text, expected):
     assert latin1(text) == expected
+
+
+def test_a_hand_edited_outcome_falls_back_to_the_general_guide(client):
+    lead = make_lead(status="confirmed", outcome="XYZ")
+
+    assert "The general CSM and CSPO guide" in guide_text(client, lead)

@@ -80,9 +80,8 @@ def test_confirming_again_points_to_the_materials(client):
 )
 def test_links_expire_after_their_own_time(client, purpose, age, status, text):
     lead = make_lead(status="confirmed" if purpose == Purpose.MATERIALS else "pending")
-    name = {"confirm": "confirm", "materials": "materials", "unsubscribe": "unsubscribe"}[purpose]
 
-    response = client.get(url(name, token_for(lead, purpose, age=age)))
+    response = client.get(url(str(purpose), token_for(lead, purpose, age=age)))
 
     assert response.status_code == status
     assert text in response.content.decode()
