@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from wizard.forms import AnswerForm, StartForm
 from wizard.models import Attempt, Recommendation
@@ -73,7 +73,7 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     """GET shows the intro (and a resume link); only the POSTed Start button creates a
     row, so crawlers following links never start attempts."""
@@ -111,7 +111,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
     attempt = Attempt.objects.select_related("questionnaire").filter(pk=attempt_id).first()
     if attempt is None:
@@ -198,7 +198,7 @@ NEXT_STEPS = {
 }
 
 
-@require_GET
+@require_safe
 def result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
     """The shareable permalink: reads only what was frozen at completion."""
     attempt = Attempt.objects.filter(pk=attempt_id).first()

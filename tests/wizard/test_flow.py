@@ -371,6 +371,13 @@ def test_wrong_methods_are_405(client, make_questionnaire, method, url_name):
     assert response.status_code == 405
 
 
+def test_head_is_answered_like_get_and_changes_nothing(client, make_questionnaire):
+    make_questionnaire()
+
+    assert client.head("/wizard/").status_code == 200
+    assert Attempt.objects.count() == 0
+
+
 def test_no_active_questionnaire_is_a_friendly_503(client, make_questionnaire):
     make_questionnaire(is_active=False)
     from wizard.models import Questionnaire
