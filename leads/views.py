@@ -25,13 +25,13 @@ def _link_problem(
         and problem.lead is not None
         and problem.lead.status == Lead.Status.CONFIRMED
     )
-    context = {"expired": expired, "purpose": str(purpose), "token": token}
-    return render(
-        request,
-        "leads/link_problem.html",
-        context | {"can_resend": can_resend},
-        status=410 if expired else 400,
-    )
+    context = {
+        "expired": expired,
+        "purpose": str(purpose),
+        "token": token,
+        "can_resend": can_resend,
+    }
+    return render(request, "leads/link_problem.html", context, status=410 if expired else 400)
 
 
 def _unavailable(request: HttpRequest, lead: Lead) -> HttpResponse:
