@@ -100,25 +100,32 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_real_lost_postgresql_connection_is_a_503_then_recovers(client):
-    """A real psycopg connection to a port nobody listens on, not a patched method."""
-    if connection.vendor != "postgresql":
-        pytest.skip("DATABASE_URL does not point at PostgreSQL")
-    real_port = connection.settings_dict["PORT"]
-    connection.close()
-    connection.settings_dict["PORT"] = closed_port()
-    try:
-        down = client.get("/compare/")
-        health = client.get("/healthz")
-    finally:
-        connection.close()
-        connection.settings_dict["PORT"] = real_port
+def connect_to_nowhere(*args, **kwargs):
+    """A real connection attempt by the real driver, wrapped as Django wraps it.
+
+    PostgreSQL: a port nobody listens on; SQLite: a file in a missing directory. The test's
+    own connection (and its rolled-back transaction) is left alone, so no flush is needed.
+    """
+    params = connection.get_connection_params()
+    if connection.vendor == "postgresql":
+        params["port"] = closed_port()
+    else:
+        params["database"] = "/nonexistent-certguide-dir/db.sqlite3"
+    with connection.wrap_database_errors:
+        connection.get_new_connection(params)
+
+
+@pytest.mark.django_db
+def test_a_real_driver_connection_failure_is_a_503_then_recovers(client, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(connection, "ensure_connection", connect_to_nowhere)
+    down = client.get("/compare/?utm_source=outage")
+    health = client.get("/healthz")
+    monkeypatch.undo()
 
     assert_branded_503(down)
     assert health.status_code == 503
-    assert client.get("/compare/").status_code == 200
+    assert client.get("/compare/?utm_source=outage").status_code == 200
     assert client.get("/healthz").status_code == 200
 
 
