@@ -8,6 +8,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import InterfaceError, OperationalError, connection
 
+from certguide.cache import WARN_EVERY_SECONDS, TolerantRedisCache
 from leads.models import Lead
 
 # Pages a visitor reaches without any state, each of which reads the database.
@@ -165,3 +166,39 @@ def test_sign_up_succeeds_while_the_mail_server_is_down_and_the_mail_is_retried(
     assert lead.mail_pending is False
     assert lead.last_email_error == ""
     assert lead.last_emailed_at is not None
+
+
+@pytest.fixture
+def redis_down(settings, monkeypatch):
+    """The shared cache pointed at a Redis nobody runs, through the production backend."""
+    monkeypatch.setattr(TolerantRedisCache, "_last_warning", -WARN_EVERY_SECONDS)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "certguide.cache.TolerantRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_pages_work_from_the_database_while_redis_is_down(client, redis_down, path):
+    first = client.get(path)
+    again = client.get(path)
+
+    assert first.status_code == 200
+    assert again.status_code == 200
+
+
+@pytest.mark.django_db
+def test_sign_up_works_while_redis_is_down(client, redis_down, caplog):
+    with caplog.at_level(logging.WARNING, logger="certguide.cache"):
+        response = client.post(
+            "/free-training/", {"email": "jane@example.com", "consent": "on"}, follow=True
+        )
+
+    assert response.redirect_chain[-1][0] == "/free-training/check-your-email/"
+    assert Lead.objects.filter(email="jane@example.com").exists()
+    # Said once, not once per cache call.
+    assert len([r for r in caplog.records if r.name == "certguide.cache"]) == 1
