@@ -14,6 +14,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("_floor", views.floor, name="floor"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("wizard/", include("wizard.urls")),
     path("free-training/", include("leads.urls")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,7 @@
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
@@ -130,6 +131,12 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {site(request)['SITE_URL']}{reverse('sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin)."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @require_GET
