@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.http import HttpResponse
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "CACHE_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
     "DEFAULT_FROM_EMAIL": "certguide <hello@certguide.example.com>",
+    "DJANGO_TRUSTED_PROXY_HOPS": "1",
 }
 
 
@@ -212,6 +213,7 @@ def test_oversized_form_bodies_are_a_400_not_a_500(client, body, why):
     )
 
     assert response.status_code == 400, why
+    assert b"We could not read that request" in response.content
 
 
 def test_production_settings_refuse_debug_pages_and_third_party_origins():
@@ -264,3 +266,21 @@ def test_behind_a_load_balancer_each_client_has_its_own_sign_up_limit(client, se
     other = post("203.0.113.8")
 
     assert (first, again, forged, other) == (200, 429, 429, 200)
+
+
+@pytest.mark.django_db
+def test_a_post_without_csrf_token_gets_a_branded_page_without_inline_style(csrf_client):
+    response = csrf_client.post("/free-training/", {"email": "jane@example.com"})
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "That form has expired" in html
+    assert "<style" not in html
+    assert "style=" not in html
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.fixture
+def csrf_client():
+    """A client that, like a browser, must show a CSRF token."""
+    return Client(enforce_csrf_checks=True)
