@@ -28,10 +28,11 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
 
 # Logs: JSON lines on stdout, with the same masking as Django's (certguide/logging.py).
-# The access line carries the path but never the query string (utm_*, ?result=<uuid>)
-# nor the referrer, which may hold another page's token.
+# The access line carries the path but never the query string (utm_*, ?result=<uuid>),
+# the referrer (it may hold another page's token) or the client's IP address (personal
+# data; the sign-up rate limit keeps only a keyed hash of it).
 accesslog = None  # handlers come from logconfig_dict below; "-" would add a second one
-access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms "%(a)s" %({x-forwarded-for}i)s'
+access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms "%(a)s"'
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logconfig_dict = {
     "version": 1,
