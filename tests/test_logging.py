@@ -1,11 +1,17 @@
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from certguide.logging import JsonFormatter, PersonalDataFilter, mask_personal_data
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -125,3 +131,64 @@ def test_an_unhandled_error_is_logged_once_with_its_traceback(client, settings):
     assert len(errors) == 1
     assert "RuntimeError: secret detail j***@example.com" in errors[0]["exception"]
     assert "jane@example.com" not in stream.getvalue()
+
+
+GUNICORN_PROBE = """
+import datetime, json, runpy
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+
+namespace = runpy.run_path("gunicorn.conf.py")
+cfg = Config()
+for name, value in namespace.items():
+    if name in cfg.settings:
+        cfg.set(name, value)
+logger = Logger(cfg)
+
+class Response:
+    status = "200 OK"
+    sent = 1234
+    headers = []
+
+logger.access(Response(), [], {
+    "REQUEST_METHOD": "GET",
+    "RAW_URI": "/free-training/confirm/s3cr3t-token/?email=jane@example.com",
+    "PATH_INFO": "/free-training/confirm/s3cr3t-token/",
+    "QUERY_STRING": "email=jane@example.com&utm_source=x",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "REMOTE_ADDR": "203.0.113.9",
+    "HTTP_X_FORWARDED_FOR": "198.51.100.4",
+    "HTTP_REFERER": "https://certguide.example.com/free-training/materials/other-token/",
+    "HTTP_USER_AGENT": "Firefox",
+}, datetime.timedelta(milliseconds=7))
+print(json.dumps({
+    "bind": cfg.bind, "workers": cfg.workers, "timeout": cfg.timeout,
+    "control_socket_disable": cfg.control_socket_disable,
+}))
+"""
+
+
+def test_gunicorn_reads_the_environment_and_logs_access_as_masked_json():
+    result = subprocess.run(
+        [sys.executable, "-c", GUNICORN_PROBE],
+        cwd=ROOT,
+        env={**os.environ, "PORT": "9123", "GUNICORN_WORKERS": "3", "GUNICORN_TIMEOUT": "20"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    access_line, config_line = result.stdout.strip().splitlines()[-2:]
+    access = json.loads(access_line)
+    assert json.loads(config_line) == {
+        "bind": ["0.0.0.0:9123"],
+        "workers": 3,
+        "timeout": 20,
+        "control_socket_disable": True,
+    }
+    assert access["logger"] == "gunicorn.access"
+    assert access["message"] == 'GET /free-training/confirm/***/ 200 1234 7ms "Firefox"'
+    for secret in ("s3cr3t", "jane", "utm_source", "203.0.113.9", "198.51.100.4", "other-token"):
+        assert secret not in access_line
