@@ -1,3 +1,5 @@
+import sys
+
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -9,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from certguide.content_cache import cached_content_page
 from certguide.context_processors import site
+from certguide.middleware import DATABASE_UNREACHABLE, database_unavailable
 from certguide.models import Certification, PageSection
 
 # Which PageSection slugs each content page shows (the admin lists them as "shown on").
@@ -159,6 +162,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # The database lost outside a view (a middleware saving the session) is an outage too.
+    if isinstance(sys.exception(), DATABASE_UNREACHABLE):
+        return database_unavailable(request)
     # Rendered without a RequestContext: the failure may be in anything a context needs.
     from django.template import loader
 

@@ -3,10 +3,13 @@ import logging
 import socket
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse
+from django.urls import path
 
 from certguide.cache import WARN_EVERY_SECONDS, TolerantRedisCache
 from leads.models import Lead
@@ -202,3 +205,24 @@ def test_sign_up_works_while_redis_is_down(client, redis_down, caplog):
     assert Lead.objects.filter(email="jane@example.com").exists()
     # Said once, not once per cache call.
     assert len([r for r in caplog.records if r.name == "certguide.cache"]) == 1
+
+
+def remember_something(request):
+    request.session["seen"] = True
+    return HttpResponse("ok")
+
+
+# For the outage that strikes after the view: the session saved by its middleware.
+urlpatterns = [path("remember/", remember_something)]
+handler500 = "certguide.views.server_error"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.test_faults")
+def test_an_outage_after_the_view_saving_the_session_is_a_503_too(client, monkeypatch):
+    client.raise_request_exception = False
+    monkeypatch.setattr(SessionStore, "save", refuse)
+
+    response = client.get("/remember/")
+
+    assert_branded_503(response)
