@@ -144,6 +144,18 @@ class SignupForm(forms.Form):
                 data[name] = "" if name == "result" else tidy_tracking_value(name, data[name])
         self.data = data
 
+    def focus_first_error(self) -> None:
+        """Put the cursor in the first field with an error when the page comes back, so a
+        keyboard or screen-reader user lands on what needs fixing (works without JS)."""
+        for field in self.visible_fields():
+            if field.errors:
+                field.field.widget.attrs["autofocus"] = True
+                return
+
+    @property
+    def has_visible_errors(self) -> bool:
+        return any(field.errors for field in self.visible_fields())
+
     @property
     def has_tracking_errors(self) -> bool:
         return any(name in self.errors for name in TRACKING_FIELDS)

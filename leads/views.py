@@ -65,6 +65,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
             return redirect("leads:check_email")
         form.repair_hidden_fields()
+        form.focus_first_error()
         attempt = form.attempt
     else:
         initial, attempt = initial_from_query(

@@ -2,6 +2,42 @@ import pytest
 from django.core.cache import cache
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test restores the rows data migrations seed.
+
+    A transactional test ends by flushing every table. Without serialized rollback the
+    flush also re-runs post_migrate (content types, permissions), and the next test that
+    does restore the seeded rows then collides with those; the seeded certifications,
+    questionnaire, materials and Marketing group would be gone for every later test.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+            name in item.fixturenames for name in ("transactional_db", "live_server")
+        )
+        if transactional:
+            kwargs = {**(marker.kwargs if marker else {}), "transaction": True}
+            kwargs["serialized_rollback"] = True
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Make the serialized seed rows visible to every connection wrapper.
+
+    Django keeps them on the connection object that created the test database. Once
+    Playwright's event loop runs in the test thread, asgiref hands the test a different
+    wrapper for the same database, which would have nothing to restore from; a class
+    attribute reaches every wrapper of the backend.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents is not None:
+            type(connections[alias])._test_serialized_contents = contents
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Every test starts with an empty cache (rate limits, cached pages)."""

@@ -28,9 +28,9 @@ def pytest_collection_modifyitems(config, items):
         if "tests/browser/" not in str(item.path).replace(os.sep, "/"):
             continue
         item.add_marker(pytest.mark.browser)
-        # The live server sees only committed rows; serialized rollback puts the seeded
-        # rows (certifications, questionnaire, materials) back after each test.
-        item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+        # The live server sees only committed rows (tests/conftest.py adds serialized
+        # rollback, which puts the seeded rows back after each test).
+        item.add_marker(pytest.mark.django_db(transaction=True))
         if not CHROMIUM and not REQUIRED:
             item.add_marker(pytest.mark.skip(reason="no Chromium found: browser tests skipped"))
 

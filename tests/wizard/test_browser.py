@@ -67,7 +67,7 @@ def test_keyboard_alone_reaches_an_accessible_result(page, live_server, axe, mak
     for number in range(1, 4):
         page.wait_for_url(step(number))
         # The question's heading has focus, so it is what a screen reader announces.
-        assert page.evaluate("document.activeElement.id") == "wizard-question"
+        page.wait_for_function("document.activeElement.id === 'wizard-question'")
         if number in (1, 2):
             assert_accessible(axe, page, f"wizard step {number}")
         answer_by_keyboard(page)

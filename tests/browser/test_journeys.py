@@ -1,0 +1,202 @@
+"""Whole journeys a person makes in a real browser, on the seeded content and questionnaire."""
+
+import csv
+import io
+import re
+import time
+from pathlib import Path
+from unittest import mock
+
+from django.contrib.auth.models import Group, User
+from django.core import signing
+from pypdf import PdfReader
+
+from leads.models import Lead
+from leads.tokens import Purpose, make_token
+from tests.browser.conftest import assert_accessible, check_page
+from tests.leads.conftest import make_lead
+
+STEP = re.compile(r"/wizard/[0-9a-f-]{36}/step/(\d+)/$")
+RESULT = re.compile(r"/wizard/result/[0-9a-f-]{36}/$")
+CONFIRM_LINK = re.compile(r"https?://\S+/free-training/confirm/\S+/")
+
+
+def focused_text(page) -> str:
+    return page.evaluate("(document.activeElement.textContent || '').trim()")
+
+
+def tab_to(page, text: str = "", *, element_id: str = "", limit: int = 60) -> None:
+    """Press Tab until the focused element reads ``text`` (or has ``element_id``), as a
+    keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if element_id and page.evaluate("document.activeElement.id") == element_id:
+            return
+        if text and focused_text(page) == text:
+            return
+    raise AssertionError(f"never reached {text or element_id!r} with Tab")
+
+
+def step_number(page) -> int:
+    return int(STEP.search(page.url).group(1))
+
+
+def answer_first_choice(page) -> str:
+    """Tab from the focused question to its first answer, tick it with Space, submit with
+    Enter; returns the answer's label."""
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") in ("radio", "checkbox")
+    label = page.evaluate("document.activeElement.labels[0].textContent.trim()")
+    if not page.evaluate("document.activeElement.checked"):
+        page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    return label
+
+
+def test_keyboard_only_visitor_goes_from_home_page_to_the_pdf_guide(
+    page, live_server, axe, mailoutbox
+):
+    page.goto(live_server.url + "/")
+    tab_to(page, "Take the two-minute quiz")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/wizard/$"))
+    tab_to(page, "Start the quiz")
+    page.keyboard.press("Enter")
+    page.wait_for_url(STEP)
+
+    went_back = False
+    kept_answer = None
+    while not RESULT.search(page.url):
+        number = step_number(page)
+        # Each step hands focus to its question, so a screen reader announces it first
+        # (autofocus applies on the first rendering after load, hence the wait).
+        page.wait_for_function("document.activeElement.tagName === 'H1'")
+        assert f"Step {number} of" in page.locator("main").inner_text()
+        if number == 3 and not went_back:
+            tab_to(page, "Back")
+            page.keyboard.press("Enter")
+            page.wait_for_url(re.compile(r"/step/2/$"))
+            kept_answer = page.locator("input:checked").first.evaluate(
+                "el => el.labels[0].textContent.trim()"
+            )
+            went_back = True
+        before = page.url
+        answer_first_choice(page)
+        page.wait_for_url(lambda url, before=before: url != before)
+    assert went_back
+    assert kept_answer
+
+    main = page.locator("main").inner_text()
+    assert "CSM" in main
+    assert "CSPO" in main
+    tab_to(page, "Get the free training materials")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/free-training/\?"))
+    assert "placement=wizard-result" in page.url
+
+    tab_to(page, element_id="id_email")
+    page.keyboard.type("Ada.Keyboard@Example.COM")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Ada")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "checkbox"
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/free-training/check-your-email/"))
+
+    lead = Lead.objects.get()
+    assert lead.email == "Ada.Keyboard@example.com"
+    assert lead.placement == "wizard-result"
+    assert lead.outcome
+    assert len(mailoutbox) == 1
+    confirm_url = CONFIRM_LINK.search(mailoutbox[0].body).group(0)
+
+    page.goto(confirm_url.replace("http://testserver", live_server.url))
+    assert Lead.objects.get().status == Lead.Status.PENDING  # GET alone confirms nothing
+    tab_to(page, "Yes, send me the materials")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/free-training/materials/"))
+    assert Lead.objects.get().status == Lead.Status.CONFIRMED
+    assert_accessible(axe, page, "materials page")
+
+    tab_to(page, "Download the guide (PDF)")
+    with page.expect_download() as download_info:
+        page.keyboard.press("Enter")
+    pdf = PdfReader(download_info.value.path())
+    text = "\n".join(p.extract_text() for p in pdf.pages)
+    assert lead.outcome in text
+
+
+def test_signup_form_errors_are_next_to_the_field_with_focus_on_it(page, live_server, axe):
+    page.goto(live_server.url + "/free-training/?placement=nav")
+    check_page(page, axe, "signup-form")
+
+    page.locator("#id_email").fill("not-an-address")
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Email me the materials").click()
+    page.wait_for_load_state()
+
+    page.wait_for_function("document.activeElement.id === 'id_email'")
+    described = page.locator("#id_email").get_attribute("aria-describedby") or ""
+    error_ids = [i for i in described.split() if "error" in i]
+    assert error_ids, "the email field is not described by its error"
+    assert "email" in page.locator(f"#{error_ids[0]}").inner_text().lower()
+    assert Lead.objects.count() == 0
+    check_page(page, axe, "signup-form-errors")
+
+    page.locator("#id_email").fill("")
+    page.get_by_role("button", name="Email me the materials").click()
+    page.wait_for_load_state()
+    page.wait_for_function("document.activeElement.id === 'id_email'")
+
+
+def test_expired_confirmation_link_shows_the_way_to_ask_again(page, live_server, problems):
+    page.goto(live_server.url + "/free-training/")
+    page.locator("#id_email").fill("late@example.com")
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Email me the materials").click()
+    page.wait_for_url(re.compile(r"/check-your-email/"))
+    # The same link as if it had been mailed eight days ago.
+    eight_days_ago = time.time() - 8 * 86400
+    with mock.patch.object(signing.time, "time", return_value=eight_days_ago):
+        expired = make_token(lead=Lead.objects.get(), purpose=Purpose.CONFIRM)
+
+    expired_url = f"{live_server.url}/free-training/confirm/{expired}/"
+    problems.expected_error_documents.add(expired_url)  # answered 410 Gone, on purpose
+    page.goto(expired_url)
+
+    assert "expired" in page.locator("main").inner_text().lower()
+    page.get_by_role(
+        "link", name=re.compile("again", re.I)
+    ).first.click()
+    page.wait_for_url(re.compile(r"/free-training/"))
+    assert Lead.objects.get().status == Lead.Status.PENDING
+
+
+def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server):
+    for index, status in enumerate(["confirmed", "confirmed", "pending"]):
+        make_lead(
+            email=f"lead{index}@example.com",
+            first_name=["Zoë", "李雷", "Max"][index],
+            status=status,
+            placement="home-hero",
+        )
+    marketer = User.objects.create_user("marketer", password="a-long-test-password", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("marketer")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/admin/leads/lead/?status__exact=confirmed")
+    assert page.locator("#result_list tbody tr").count() == 2
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("export all matching", re.I)).click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("certguide-leads-")
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert sorted(r["email"] for r in rows) == ["lead0@example.com", "lead1@example.com"]
+    assert {r["first_name"] for r in rows} == {"Zoë", "李雷"}
