@@ -192,8 +192,8 @@ def fill(database_url: str, start: int, count: int) -> None:
         conn.execute("VACUUM ANALYZE wizard_attempt")
 
 
-def timed_run(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of a command, through /usr/bin/time -v."""
+def timed_run(command: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds of a command (/usr/bin/time -v)."""
     started = time.perf_counter()
     done = subprocess.run(
         ["/usr/bin/time", "-v", *command], cwd=ROOT, env=env, capture_output=True, check=False
@@ -202,7 +202,11 @@ def timed_run(command: list[str], env: dict[str, str]) -> tuple[float, int]:
     if done.returncode:
         raise SystemExit(f"{command} failed:\n{done.stderr.decode()[-2000:]}")
     rss = int(re.search(rb"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    return elapsed, rss
+    cpu = sum(
+        float(re.search(rb"%s time \(seconds\): ([\d.]+)" % kind, done.stderr).group(1))
+        for kind in (b"User", b"System")
+    )
+    return elapsed, rss, cpu
 
 
 def line_count(path: Path) -> int:
@@ -228,11 +232,12 @@ def measure(env: dict[str, str], database_url: str, workdir: Path, rows: int, re
         "-c",
         f"\\copy ({' '.join(FLOOR_SELECT.split())}) TO '{floor_out}' WITH (FORMAT csv)",
     ]
-    exports, floors, empties, rss = [], [], [], []
+    exports, floors, empties, rss, cpus = [], [], [], [], []
     for _ in range(repeat):
-        seconds, peak = timed_run(export_command, env)
+        seconds, peak, cpu = timed_run(export_command, env)
         exports.append(seconds)
         rss.append(peak)
+        cpus.append(cpu)
         empties.append(timed_run(empty_command, env)[0])
         floors.append(timed_run(floor_command, env)[0])
     # Both files hold every row; the export has a header line too.
@@ -243,6 +248,8 @@ def measure(env: dict[str, str], database_url: str, workdir: Path, rows: int, re
         "empty_s": statistics.median(empties),
         "floor_s": statistics.median(floors),
         "rss_kib": max(rss),
+        "cpu_s": statistics.median(cpus),
+        "load": os.getloadavg()[0],
         "bytes": out.stat().st_size,
     }
 
@@ -350,15 +357,16 @@ def time_admin_export(env: dict[str, str], workdir: Path) -> dict[str, float]:
 def report(results: list[dict], admin: dict[str, float] | None) -> str:
     small, large = results[0], results[-1]
     lines = [
-        "| leads | export_leads | of which start-up | psql \\copy | export / \\copy "
-        "| peak RSS | CSV size |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| leads | export_leads | start-up alone | psql \\copy | export / \\copy "
+        "| export CPU (user+sys) | peak RSS | CSV size | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['rows']:,} | {r['export_s']:.2f} s | {r['empty_s']:.2f} s "
             f"| {r['floor_s']:.2f} s | {r['export_s'] / r['floor_s']:.2f}x "
-            f"| {r['rss_kib'] / 1024:.1f} MiB | {r['bytes'] / 1e6:.0f} MB |"
+            f"| {r['cpu_s']:.2f} s | {r['rss_kib'] / 1024:.1f} MiB | {r['bytes'] / 1e6:.0f} MB "
+            f"| {r['load']:.1f} |"
         )
     memory_ratio = large["rss_kib"] / small["rss_kib"]
     export_ratio = large["export_s"] / large["floor_s"]

@@ -9,6 +9,7 @@ from django.core import serializers
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from leads import admin as leads_admin
 from leads.admin import EstimatedCountPaginator, LeadAdmin
@@ -450,3 +451,59 @@ def test_filter_values_come_from_the_latest_leads(admin_client, some_leads, monk
 
     assert [v for v, _ in specs["placement"].lookup_choices] == ["home-hero", "-"]
     assert response.context["cl"].result_count == 3
+
+
+def test_marketer_exports_last_weeks_confirmed_cspo_leads_from_one_campaign(exporter_client):
+    """The issue's "done when": narrow, export, open in a spreadsheet safely."""
+    wanted = {"campaign": "autumn", "status": Lead.Status.CONFIRMED, "outcome": "CSPO"}
+    make_lead(
+        email="zoe@example.com",
+        first_name="Zoë 李",
+        utm_campaign="autumn",
+        status=Lead.Status.CONFIRMED,
+        outcome="CSPO",
+    )
+    make_lead(
+        email="formula@example.com",
+        first_name="=1+1",
+        utm_campaign="autumn",
+        status=Lead.Status.CONFIRMED,
+        outcome="CSPO",
+    )
+    make_lead(
+        email="old@example.com", utm_campaign="autumn", status=Lead.Status.CONFIRMED, outcome="CSPO"
+    )
+    Lead.objects.filter(email="old@example.com").update(
+        created_at=timezone.now() - dt.timedelta(days=30)
+    )
+    make_lead(email="pending@example.com", utm_campaign="autumn", outcome="CSPO")
+    make_lead(
+        email="csm@example.com", utm_campaign="autumn", status=Lead.Status.CONFIRMED, outcome="CSM"
+    )
+    make_lead(
+        email="spring@example.com",
+        utm_campaign="spring",
+        status=Lead.Status.CONFIRMED,
+        outcome="CSPO",
+    )
+    page = exporter_client.get(reverse(CHANGELIST))
+    [created] = [s for s in page.context["cl"].filter_specs if s.title == "created at"]
+    [past_week] = [q for title, q in created.links if title == "Past 7 days"]
+    query = {
+        **past_week,
+        "status__exact": wanted["status"],
+        "outcome__exact": wanted["outcome"],
+        "utm_campaign": wanted["campaign"],
+    }
+
+    listed = exporter_client.get(reverse(CHANGELIST), query)
+    rows = rows_of(exporter_client.get(reverse(EXPORT_URL), query))
+
+    assert {lead.email for lead in listed.context["cl"].result_list} == {
+        "zoe@example.com",
+        "formula@example.com",
+    }
+    assert {(r["email"], r["first_name"]) for r in rows} == {
+        ("zoe@example.com", "Zoë 李"),
+        ("formula@example.com", "'=1+1"),
+    }
