@@ -2,29 +2,12 @@
 
 import re
 
-import pytest
-
-from tests.browser.conftest import (
-    CHROMIUM,
-    REQUIRED,
-    assert_accessible,
-    axe,
-    browser_type_launch_args,
-    page,
-    problems,
-)
+from tests.browser.conftest import assert_accessible, check_page
+from tests.wizard.conftest import make_questionnaire
 from wizard.models import Attempt
 
-# Fixtures shared with tests/browser (its conftest.py only reaches that folder).
-__all__ = ["axe", "browser_type_launch_args", "page", "problems"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        not CHROMIUM and not REQUIRED, reason="no Chromium found: browser tests skipped"
-    ),
-]
+# A fixture from the wizard's own tests, reused here.
+__all__ = ["make_questionnaire"]
 
 
 def step(number: int) -> re.Pattern:
@@ -96,3 +79,32 @@ def test_without_javascript_back_and_next_work(browser, live_server, make_questi
         assert page.get_by_role("radio").nth(1).is_checked()
     finally:
         context.close()
+
+
+def test_every_seeded_step_and_the_result_are_accessible_at_both_widths(page, live_server, axe):
+    page.goto(live_server.url + "/wizard/")
+    check_page(page, axe, "wizard-intro")
+    page.get_by_role("button", name="Start the quiz").click()
+
+    number = 0
+    while not RESULT.search(page.url):
+        number += 1
+        page.wait_for_url(step(number))
+        # Answers are real radios or checkboxes, grouped under the question as legend.
+        group = page.locator("main fieldset")
+        assert group.locator("legend").inner_text().strip()
+        kinds = set(
+            group.locator("input:not([type=hidden])").evaluate_all(
+                "inputs => inputs.map(i => i.type)"
+            )
+        )
+        assert kinds in ({"radio"}, {"checkbox"})
+        check_page(page, axe, f"wizard-step-{number}")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        group.locator("input").first.check()
+        before = page.url
+        page.get_by_role("button", name=re.compile("^(Next|See my result)$")).click()
+        page.wait_for_url(lambda url, before=before: url != before)
+
+    assert number >= 6
+    check_page(page, axe, "wizard-result")
