@@ -166,9 +166,7 @@ def test_expired_confirmation_link_shows_the_way_to_ask_again(page, live_server,
     page.goto(expired_url)
 
     assert "expired" in page.locator("main").inner_text().lower()
-    page.get_by_role(
-        "link", name=re.compile("again", re.I)
-    ).first.click()
+    page.get_by_role("link", name=re.compile("again", re.I)).first.click()
     page.wait_for_url(re.compile(r"/free-training/"))
     assert Lead.objects.get().status == Lead.Status.PENDING
 
