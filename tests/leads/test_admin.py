@@ -176,7 +176,9 @@ def test_changelist_query_count_does_not_grow_with_the_page(admin_client):
     large = count_changelist_queries(admin_client)
 
     assert small == large
-    assert large <= 9
+    # Session, user, three filter choice lists, the planner's estimate (PostgreSQL),
+    # the count, the page, and the date hierarchy's range and dates.
+    assert large <= 10
 
 
 def test_paginator_counts_exactly_on_a_filtered_queryset(some_leads):
