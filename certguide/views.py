@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from certguide.content_cache import cached_content_page
 from certguide.context_processors import site
@@ -39,7 +39,7 @@ def _sections(*slugs: str) -> dict[str, PageSection]:
     }
 
 
-@require_GET
+@require_safe
 @cached_content_page
 def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     return render(
@@ -58,7 +58,7 @@ def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @cached_content_page
 def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) -> HttpResponse:
     certifications = list(Certification.objects.for_pages())
@@ -81,7 +81,7 @@ def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) 
     )
 
 
-@require_GET
+@require_safe
 @cached_content_page
 def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     certifications = list(Certification.objects.order_by("order", "code"))
@@ -107,7 +107,7 @@ def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @cached_content_page
 def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     return render(
@@ -125,7 +125,7 @@ def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = [
         "User-agent: *",
@@ -136,20 +136,20 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on pages without an icon link (the admin)."""
     return redirect(static("img/favicon.svg"), permanent=True)
 
 
-@require_GET
+@require_safe
 def floor(request: HttpRequest) -> HttpResponse:
     """The load benchmark's floor: the full middleware stack, no template, no query."""
     return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers a trivial query, 503 when it does not."""
     try:

@@ -104,8 +104,10 @@ class AnswerForm(forms.Form):
                 )
             )
         self.helper = FormHelper()
-        self.helper.form_action = action
-        self.helper.form_method = "post"
+        self.action = action
+        # The <form> tag and CSRF token are the template's, so the rendered answers (the
+        # slow part of the page) can be cached for every visitor: see answer_fragment_key.
+        self.helper.form_tag = False
         # The page's h1 shows the question; the legend names the group for screen readers.
         self.helper.label_class = "visually-hidden"
         self.helper.layout = Layout(

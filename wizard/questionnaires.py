@@ -73,6 +73,17 @@ def questionnaire_weights(questionnaire: Questionnaire) -> QuestionnaireWeights:
     return weights
 
 
+def answer_fragment_key(
+    *, question_id: int, number: int, total: int, picked: list[str]
+) -> list[str]:
+    """What the cached HTML of a step's unanswered-or-answered form depends on.
+
+    The generation makes every saved edit to a questionnaire a cache miss, exactly like
+    the cached weights.
+    """
+    return [_generation(), str(question_id), f"{number}/{total}", ",".join(sorted(picked))]
+
+
 def active_questionnaire() -> Questionnaire | None:
     """The questionnaire visitors take now, or None when a marketer has none active."""
     key = f"wizard:active:{_generation()}"

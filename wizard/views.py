@@ -18,7 +18,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from wizard.forms import AnswerForm, StartForm
 from wizard.models import Attempt, Recommendation
-from wizard.questionnaires import active_questionnaire, questionnaire_weights
+from wizard.questionnaires import (
+    active_questionnaire,
+    answer_fragment_key,
+    questionnaire_weights,
+)
 from wizard.services import (
     UTM_FIELDS,
     AttemptAlreadyCompleted,
@@ -169,6 +173,7 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
             # Back never needs a valid answer: nothing is saved and the visitor goes back.
             return redirect(back)
         status = 422
+        fragment_key = None  # errors are per visitor: never from the cache
     else:
         stored = attempt.answers.get(str(question.id)) or []
         picked = [str(i) for i in stored] if isinstance(stored, list) else []
@@ -180,10 +185,19 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
             **form_kwargs,
         )
         status = 200
+        fragment_key = answer_fragment_key(
+            question_id=question.id, number=number, total=total, picked=picked
+        )
     return render(
         request,
         "wizard/step.html",
-        {"form": form, "question": question, "number": number, "total": total},
+        {
+            "form": form,
+            "question": question,
+            "number": number,
+            "total": total,
+            "fragment_key": fragment_key,
+        },
         status=status,
     )
 

@@ -504,3 +504,36 @@ def test_completed_attempts_keep_their_outcome_after_weights_change(client, make
     answer(client, fresh, 1, [chosen])
     fresh.refresh_from_db()
     assert fresh.outcome == Recommendation.CSPO
+
+
+def test_cached_step_page_shows_an_answer_edited_in_the_admin(client, make_questionnaire):
+    make_questionnaire()
+    attempt = start(client)
+    url = step_url(attempt, 1)
+    assert b"Answer 1.1" in client.get(url).content  # now cached
+
+    choice = first_choice(questions_of(attempt)[0])
+    choice.text = "Removing obstacles for the team"
+    choice.save()
+
+    page = client.get(url).content.decode()
+    assert "Removing obstacles for the team" in page
+    assert "Answer 1.1" not in page
+
+
+def test_cached_step_page_keeps_each_visitors_own_answer_and_form_action(
+    client, make_questionnaire
+):
+    make_questionnaire()
+    first, second = start(client), start(client)
+    picked = first_choice(questions_of(first)[0], index=1)
+    answer(client, first, 1, [picked])
+
+    mine = client.get(step_url(first, 1))
+    theirs = client.get(step_url(second, 1))
+
+    assert checked_ids(mine) == {picked.pk}
+    assert checked_ids(theirs) == set()
+    mine, theirs = mine.content.decode(), theirs.content.decode()
+    assert f'action="{step_url(first, 1)}"' in mine
+    assert f'action="{step_url(second, 1)}"' in theirs
