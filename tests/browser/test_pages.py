@@ -4,9 +4,14 @@ import pytest
 
 from tests.browser.conftest import check_page
 
+# Content pages are in test_content.py, the quiz in test_wizard.py, the sign-up form and
+# materials in test_journeys.py; these are the remaining pages a visitor can reach.
 PUBLIC_PAGES = [
-    ("home", "/"),
     ("not-found", "/no-such-page/"),
+    ("check-your-email", "/free-training/check-your-email/"),
+    ("broken-link", "/free-training/confirm/not-a-real-token/"),
+    ("broken-unsubscribe-link", "/free-training/unsubscribe/not-a-real-token/"),
+    ("result-not-found", "/wizard/result/00000000-0000-0000-0000-000000000000/"),
 ]
 
 

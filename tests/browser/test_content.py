@@ -2,33 +2,8 @@
 
 import pytest
 
-from tests.browser.conftest import (
-    CHROMIUM,
-    REQUIRED,
-    axe,
-    browser_type_launch_args,
-    check_page,
-    page,
-    problems,
-)
-
-from .conftest import PUBLIC_PAGES
-
-# Fixtures shared with tests/browser (its conftest.py only reaches that folder).
-__all__ = ["axe", "browser_type_launch_args", "page", "problems"]
-
-pytestmark = [
-    pytest.mark.browser,
-    # Live-server threads open their own connections to the in-memory SQLite test database,
-    # which Django never closes (closing would drop the database); Python 3.13 warns when
-    # the garbage collector finds them. A harness matter, not a fault of these pages.
-    pytest.mark.filterwarnings("ignore:unclosed database:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        not CHROMIUM and not REQUIRED, reason="no Chromium found: browser tests skipped"
-    ),
-]
+from tests.browser.conftest import check_page
+from tests.certguide.conftest import PUBLIC_PAGES
 
 NAMES = {
     "/": "content-home",
