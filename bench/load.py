@@ -189,7 +189,7 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
         if process.poll() is not None:
             sys.exit("gunicorn exited during start-up")
         try:
-            urllib.request.urlopen(url, timeout=1).read()  # noqa: S310 (our own http URL)
+            urllib.request.urlopen(url, timeout=1).read()
             return
         except OSError:
             time.sleep(0.2)
@@ -219,6 +219,39 @@ def wrk(url: str, connections: int, duration: int, script: str | None) -> dict:
     return {"rps": rps, "p50": latency["50"], "p99": latency["99"], "errors": errors, "n": total}
 
 
+ASSET = re.compile(r'<(?:link|script|img)\b[^>]*?\b(?:href|src)="([^"]+)"', re.I)
+
+
+def page_weight(base: str) -> dict:
+    """The home page's transfer as a browser makes it: HTML plus every stylesheet, script
+    and image it links, compressed (gzip or brotli, as whitenoise serves them)."""
+    headers = {"Accept-Encoding": "br, gzip"}
+
+    def fetch(url: str) -> tuple[int, str, bytes]:
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            body = response.read()
+            return len(body), response.headers.get("Content-Encoding", "identity"), body
+
+    size, encoding, body = fetch(base + "/")
+    # The HTML itself may arrive compressed; gunicorn does not compress, so it is plain.
+    html = body.decode("utf-8", "replace")
+    items = [{"url": "/", "bytes": size, "encoding": encoding}]
+    other_origins = []
+    for ref in ASSET.findall(html):
+        if ref.startswith(("http://", "https://", "//")):
+            if not ref.startswith(base):
+                other_origins.append(ref)
+            continue
+        asset_size, asset_encoding, _ = fetch(base + ref)
+        items.append({"url": ref, "bytes": asset_size, "encoding": asset_encoding})
+    return {
+        "total_bytes": sum(i["bytes"] for i in items),
+        "items": items,
+        "other_origins": other_origins,
+    }
+
+
 def write_script(directory: str, name: str, template: str, **values: str) -> str:
     path = Path(directory) / f"{name}.lua"
     path.write_text(template.format(**values))
@@ -239,6 +272,7 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="certguide-load-")
     env = production_env(port)
     env["GUNICORN_WORKERS"] = str(args.workers)
+    env["DJANGO_STATIC_ROOT"] = os.path.join(workdir, "static")
 
     psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     psql(f"CREATE DATABASE {DB_NAME}")
@@ -257,6 +291,7 @@ def main() -> int:
             start_new_session=True,
         )
         wait_until_up(base + "/healthz", server)
+        weight = page_weight(base)
         token = csrf_cookie(base)
         cookie = f"csrftoken={token}"
         step_body = urls["step_post_body"] + f"&csrfmiddlewaretoken={token}"
@@ -310,8 +345,15 @@ def main() -> int:
         run(["redis-cli", "-n", "7", "flushdb"])
         shutil.rmtree(workdir, ignore_errors=True)
 
-    report(results, args)
-    return 0 if all_targets_met(results) else 1
+    report(results, args, weight)
+    return 0 if all_targets_met(results) and weight_ok(weight) else 1
+
+
+PAGE_WEIGHT_LIMIT = 60 * 1024
+
+
+def weight_ok(weight: dict) -> bool:
+    return weight["total_bytes"] < PAGE_WEIGHT_LIMIT and not weight["other_origins"]
 
 
 def all_targets_met(results: list[Measurement]) -> bool:
@@ -326,7 +368,15 @@ def all_targets_met(results: list[Measurement]) -> bool:
     return ok
 
 
-def report(results: list[Measurement], args: argparse.Namespace) -> None:
+def report(results: list[Measurement], args: argparse.Namespace, weight: dict) -> None:
+    print()
+    print("Home page transfer (compressed):")
+    for item in weight["items"]:
+        print(f"  {item['url']:<60} {item['bytes']:>7} bytes  {item['encoding']}")
+    print(
+        f"  total {weight['total_bytes']} bytes ({weight['total_bytes'] / 1024:.1f} KiB, "
+        f"limit 60 KiB); requests to other origins: {weight['other_origins'] or 'none'}"
+    )
     print()
     print("| page | conns | req/s | p50 ms | p99 ms | errors | x floor | target |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -344,7 +394,7 @@ def report(results: list[Measurement], args: argparse.Namespace) -> None:
     (out / f"load-{stamp}.json").write_text(
         json.dumps({"args": vars(args), "results": [asdict(m) for m in results]}, indent=2)
     )
-    print(f"\nall targets met: {all_targets_met(results)}")
+    print(f"\nall targets met: {all_targets_met(results) and weight_ok(weight)}")
 
 
 if __name__ == "__main__":
