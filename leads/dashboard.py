@@ -170,12 +170,12 @@ def _totals(lead_totals: dict[str, int]) -> dict[str, int]:
 # --- SVG charts -------------------------------------------------------------------
 
 CHART_WIDTH = 640
-LABEL_WIDTH = 230
+LABEL_WIDTH = 270
 VALUE_WIDTH = 70
 BAR_HEIGHT = 18
 ROW_GAP = 10
 LEGEND_HEIGHT = 26
-LABEL_CHARS = 32
+LABEL_CHARS = 30
 
 
 def _short(label: str) -> str:
