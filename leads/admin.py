@@ -4,13 +4,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -22,7 +20,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
-from leads.export import export_filename, lead_exports_forget_address, recorded_export
+from leads.export import export_filename, recorded_export
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
 from leads.services import lead_erase
 
@@ -31,7 +29,6 @@ EXACT_COUNT_BELOW = 50_000
 # Placements and sources listed in a filter, from this many of the latest leads.
 FILTER_VALUES = 30
 RECENT_LEADS = 20_000
-ERASED_REPR = "(erased lead)"
 
 
 class EstimatedCountPaginator(Paginator):
@@ -103,17 +100,6 @@ class SourceFilter(TopValuesFilter):
 class CampaignFilter(TopValuesFilter):
     title = "UTM campaign"
     parameter_name = field_name = "utm_campaign"
-
-
-def forget_admin_history(*, lead: Lead) -> None:
-    """Take the address out of the admin's history of ``lead``.
-
-    LogEntry.object_repr holds str(lead), which is the email address. The entries stay
-    (who changed a lead, and when, is worth keeping) but say "(erased lead)" instead.
-    """
-    LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Lead), object_id=str(lead.pk)
-    ).update(object_repr=ERASED_REPR)
 
 
 @admin.register(Lead)
@@ -324,10 +310,7 @@ class LeadAdmin(admin.ModelAdmin):
             )
         erased = 0
         for lead in queryset.select_related("attempt").iterator():
-            with transaction.atomic():
-                forget_admin_history(lead=lead)
-                lead_exports_forget_address(email=lead.email)
-                lead_erase(lead=lead)
+            lead_erase(lead=lead)
             erased += 1
         self.message_user(
             request,

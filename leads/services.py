@@ -2,14 +2,19 @@
 
 from datetime import timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.email_address import has_control_characters, normalise_email
+from leads.export import lead_exports_forget_address
 from leads.mail import MailKind, mail_for_status
 from leads.models import Lead, LeadErasure
 from wizard.models import Attempt
 from wizard.services import attempt_erase_personal_data
+
+ERASED_LEAD = "(erased lead)"
 
 # A repeat sign-up sends again at most this often, so the form cannot be used to flood
 # someone's inbox.
@@ -176,8 +181,15 @@ def lead_record_send(*, lead: Lead, error: str | None) -> None:
 
 def lead_erase(*, lead: Lead) -> None:
     """Erase a lead on request (GDPR): delete the row, blank its quiz attempt's tracking
-    data, and count the erasure without keeping anything about whose it was."""
+    data, take the address out of the admin's history and of recorded export filters, and
+    count the erasure without keeping anything about whose it was."""
     with transaction.atomic():
+        # LogEntry.object_repr holds str(lead), the address. The entries stay (who changed
+        # a lead, and when, is worth keeping) but name "(erased lead)" instead.
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Lead), object_id=str(lead.pk)
+        ).update(object_repr=ERASED_LEAD)
+        lead_exports_forget_address(email=lead.email)
         attempt = lead.attempt
         lead.delete()
         if attempt is not None:

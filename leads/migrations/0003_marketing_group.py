@@ -2,7 +2,7 @@
 
 View leads and export them (the custom export_lead permission), but never delete them;
 view wizard attempts; view, add and change the page copy, the questionnaire and the
-training materials. Nothing on users or groups.
+training materials, and remove rows from their lists. Nothing on users or groups.
 
 Permissions are normally created by post_migrate, after every migration has run; on a
 fresh database they do not exist yet here, so they are created explicitly first.
@@ -15,14 +15,19 @@ from django.db import migrations
 GROUP = "Marketing"
 EDITABLE = ("view", "add", "change")
 # (app label, model name or "*" for every model of the app, actions)
+# Rows inside a list (a responsibility, a question, an answer, a material) may be removed
+# too: editing a list in the admin means taking items out of it. Leads, questionnaires
+# (attempts point at them), certifications and page sections cannot be deleted.
+REMOVABLE = (*EDITABLE, "delete")
 GRANTS = [
     ("leads", "lead", ("view", "export")),
-    ("leads", "trainingmaterial", EDITABLE),
+    ("leads", "trainingmaterial", REMOVABLE),
     ("wizard", "attempt", ("view",)),
     ("wizard", "questionnaire", EDITABLE),
-    ("wizard", "question", EDITABLE),
-    ("wizard", "choice", EDITABLE),
+    ("wizard", "question", REMOVABLE),
+    ("wizard", "choice", REMOVABLE),
     ("certguide", "*", EDITABLE),
+    ("certguide", "certificationpoint", REMOVABLE),
 ]
 
 

@@ -199,3 +199,22 @@ def test_a_queue_that_is_down_leaves_the_mail_for_the_retry(committed, monkeypat
     monkeypatch.undo()
     call_command("send_pending_emails")
     assert len(mailoutbox) == 1
+
+
+def test_erase_from_any_caller_scrubs_admin_history_and_export_filters(admin_user):
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    from leads.models import LeadExport
+
+    lead = make_lead(email="Gone@example.com")
+    LogEntry.objects.log_actions(
+        user_id=admin_user.pk, queryset=[lead], action_flag=CHANGE, change_message="x"
+    )
+    LeadExport.objects.create(row_count=1, filters={"q": "gone@example.com"}, source="command")
+
+    lead_erase(lead=lead)
+
+    assert not Lead.objects.exists()
+    assert "gone@" not in LogEntry.objects.get().object_repr.lower()
+    assert "gone@" not in str(LeadExport.objects.get().filters).lower()
+    assert LeadErasure.objects.get().count == 1
