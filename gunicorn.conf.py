@@ -20,8 +20,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak can never take an instance down.
-max_requests = 2000
-max_requests_jitter = 200
+# Each restart costs a worker about a second of start-up, so not too often: at 2,000
+# requests a busy worker restarted every few seconds and the restarts set the p99.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = max_requests // 10
 # gunicorn's control socket has one default path per user, which several instances on one
 # host would fight over; it stays off unless a path is given (for gunicornc).
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")

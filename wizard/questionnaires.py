@@ -63,13 +63,23 @@ def load_weights(questionnaire: Questionnaire) -> QuestionnaireWeights:
     )
 
 
+# Weights this process has already unpickled, by cache key. The key carries the
+# generation, so an edit anywhere makes these unreachable; the dict is kept small.
+_in_process: dict[str, QuestionnaireWeights] = {}
+
+
 def questionnaire_weights(questionnaire: Questionnaire) -> QuestionnaireWeights:
     """The questionnaire's questions and choices, from the cache when it has them."""
     key = f"wizard:weights:{_generation()}:{questionnaire.pk}"
-    weights = cache.get(key)
+    weights = _in_process.get(key)
     if weights is None:
-        weights = load_weights(questionnaire)
-        cache.set(key, weights, TIMEOUT)
+        weights = cache.get(key)
+        if weights is None:
+            weights = load_weights(questionnaire)
+            cache.set(key, weights, TIMEOUT)
+        if len(_in_process) >= 16:
+            _in_process.clear()
+        _in_process[key] = weights
     return weights
 
 
