@@ -7,6 +7,8 @@ there is no Django session on these public pages.
 """
 
 import uuid
+from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import messages
 from django.core import signing
@@ -16,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from certguide.content_cache import cached_content_page
 from wizard.forms import AnswerForm, StartForm
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import (
@@ -212,15 +215,31 @@ NEXT_STEPS = {
 }
 
 
+def _noindex(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
+    return wrapper
+
+
 @require_safe
-def result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+@_noindex
+# A completed result never changes (it was frozen at completion), so it is cached like a
+# content page: only a 200 is stored, and an edit to the site's copy re-renders it.
+@cached_content_page
+def result(
+    request: HttpRequest, attempt_id: uuid.UUID, *, campaign: dict[str, str]
+) -> HttpResponse:
     """The shareable permalink: reads only what was frozen at completion."""
     attempt = Attempt.objects.filter(pk=attempt_id).first()
     if attempt is None or (attempt.outcome not in Recommendation.values and attempt.is_completed):
         return _not_found(request)
     if not attempt.is_completed:
         return HttpResponseRedirect(step_url(attempt, attempt.step + 1))
-    response = render(
+    return render(
         request,
         "wizard/result.html",
         {
@@ -230,5 +249,3 @@ def result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             "cta_url": f"/free-training/?result={attempt.pk}&placement=wizard-result",
         },
     )
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response

@@ -198,6 +198,11 @@ def test_step_get_and_post_stay_within_their_query_budgets(
         assert response.status_code == 302
     with django_assert_max_num_queries(1):
         assert client.get(response.url).status_code == 200
+    with django_assert_max_num_queries(0):  # a frozen result is served from the cache
+        again = client.get(response.url)
+    assert again.status_code == 200
+    assert again.headers["X-Robots-Tag"] == "noindex"
+    assert b"Your recommendation" in again.content
 
 
 def test_intro_uses_the_cached_questionnaire(
