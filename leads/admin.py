@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
 from leads.export import export_filename, recorded_export
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
@@ -143,11 +144,7 @@ class LeadAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "placement",
-                    "utm_source",
-                    "utm_medium",
-                    "utm_campaign",
-                    "utm_term",
-                    "utm_content",
+                    *UTM_KEYS,
                     "referrer",
                 ]
             },
@@ -178,11 +175,7 @@ class LeadAdmin(admin.ModelAdmin):
         "scores",
         "wizard_answers",
         "placement",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_term",
-        "utm_content",
+        *UTM_KEYS,
         "referrer",
         "created_at",
         "confirmed_at",

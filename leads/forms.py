@@ -7,12 +7,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
 
+from certguide.campaign import UTM_KEYS
 from leads.consent import CONSENT_TEXT
 from leads.email_address import MAX_LENGTH, has_control_characters, normalise_email
 from wizard.models import Attempt
 from wizard.services import clean_referrer, clean_tracking_value
 
-UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+UTM_FIELDS = list(UTM_KEYS)
 # Carried from the page that sent the visitor here; tampering shows as a form error.
 TRACKING_FIELDS = ["placement", *UTM_FIELDS, "referrer"]
 HIDDEN_FIELDS = ["result", *TRACKING_FIELDS]

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from certguide.campaign import UTM_KEYS
 from wizard.models import Attempt, Choice, Question, Questionnaire
 from wizard.preview import DEFAULT_LIMIT, NEAR_TIE_EXTRA, preview_scoring
 from wizard.questionnaires import load_weights
@@ -123,11 +124,7 @@ class AttemptAdmin(admin.ModelAdmin):
         "cspo_score",
         "answers_readable",
         "reasons",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_term",
-        "utm_content",
+        *UTM_KEYS,
         "referrer",
     ]
     readonly_fields = fields

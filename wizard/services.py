@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from certguide.campaign import UTM_KEYS
 from wizard.models import Attempt, Questionnaire
 from wizard.scoring import QuestionnaireWeights, QuestionWeights, score
 
-UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+UTM_FIELDS = UTM_KEYS
 
 
 class WizardError(Exception):
