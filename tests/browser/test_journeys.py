@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
-from tests.browser.conftest import assert_accessible, check_page
+from tests.browser.conftest import assert_accessible, check_page, screenshot
 from tests.leads.conftest import make_lead
 
 STEP = re.compile(r"/wizard/[0-9a-f-]{36}/step/(\d+)/$")
@@ -186,8 +186,13 @@ def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server)
     page.get_by_label("Username").fill("marketer")
     page.get_by_label("Password").fill("a-long-test-password")
     page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Funnel dashboard").click()
+    assert page.get_by_role("heading", name=re.compile("dashboard", re.I)).count() >= 1
+    assert page.locator("svg[role=img]").count() >= 1
+    screenshot(page, "admin-dashboard")
     page.goto(live_server.url + "/admin/leads/lead/?status__exact=confirmed")
     assert page.locator("#result_list tbody tr").count() == 2
+    screenshot(page, "admin-leads-filtered")
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("export all matching", re.I)).click()
