@@ -27,10 +27,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/browser/" not in str(item.path).replace(os.sep, "/"):
             continue
+        # Every browser test uses live_server, which tests/conftest.py turns into a
+        # transactional test with serialized rollback.
         item.add_marker(pytest.mark.browser)
-        # The live server sees only committed rows (tests/conftest.py adds serialized
-        # rollback, which puts the seeded rows back after each test).
-        item.add_marker(pytest.mark.django_db(transaction=True))
         if not CHROMIUM and not REQUIRED:
             item.add_marker(pytest.mark.skip(reason="no Chromium found: browser tests skipped"))
 
