@@ -7,6 +7,8 @@ docs/deploy.md describes each variable.
 import multiprocessing
 import os
 
+from certguide.logging import json_stdout_config
+
 wsgi_app = "certguide.wsgi:application"
 
 # PORT is what most platforms hand a web process; GUNICORN_BIND wins when set.
@@ -36,22 +38,10 @@ control_socket_disable = not control_socket
 accesslog = None  # handlers come from logconfig_dict below; "-" would add a second one
 access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms "%(a)s"'
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"personal_data": {"()": "certguide.logging.PersonalDataFilter"}},
-    "formatters": {"json": {"()": "certguide.logging.JsonFormatter"}},
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["personal_data"],
-        }
-    },
-    "root": {"level": "INFO", "handlers": []},
-    "loggers": {
+logconfig_dict = json_stdout_config(
+    root={"level": "INFO", "handlers": []},
+    loggers={
         "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
     },
-}
+)

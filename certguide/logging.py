@@ -1,6 +1,7 @@
 """Structured logs on stdout with no personal data: one JSON object per line.
 
-Used by settings.LOGGING for Django and by gunicorn.conf.py for gunicorn's own logs.
+Used by settings.LOGGING for Django and by gunicorn.conf.py for gunicorn's own logs,
+both built by :func:`json_stdout_config`.
 """
 
 import json
@@ -70,3 +71,23 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             entry["exception"] = mask_personal_data(record.exc_text)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def json_stdout_config(*, root: dict, loggers: dict) -> dict:
+    """A logging.dictConfig with one "stdout" handler: JSON lines, personal data masked."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"personal_data": {"()": "certguide.logging.PersonalDataFilter"}},
+        "formatters": {"json": {"()": "certguide.logging.JsonFormatter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+                "filters": ["personal_data"],
+            }
+        },
+        "root": root,
+        "loggers": loggers,
+    }

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.utils.csp import CSP
 
+from certguide.logging import json_stdout_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -241,23 +243,11 @@ LOGIN_URL = "admin:login"
 
 # One JSON object per line on stdout, for the platform's log collector; email addresses
 # and link tokens are masked before anything is written (certguide/logging.py).
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"personal_data": {"()": "certguide.logging.PersonalDataFilter"}},
-    "formatters": {"json": {"()": "certguide.logging.JsonFormatter"}},
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["personal_data"],
-        }
-    },
-    "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
+LOGGING = json_stdout_config(
+    root={"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    loggers={
         # Through the root handler only: Django's default mail_admins handler would mail
         # request details (personal data) and its console one would log them twice.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
     },
-}
+)
