@@ -29,6 +29,7 @@ from django.db import connections, transaction
 from django.db.models import F, QuerySet
 from psycopg import ClientCursor
 
+from certguide.campaign import UTM_KEYS
 from leads.models import Lead, LeadExport
 
 BOM = "\ufeff".encode()
@@ -50,11 +51,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("csm_score", "attempt__csm_score", NUMBER),
     ("cspo_score", "attempt__cspo_score", NUMBER),
     ("placement", "placement", TEXT),
-    ("utm_source", "utm_source", TEXT),
-    ("utm_medium", "utm_medium", TEXT),
-    ("utm_campaign", "utm_campaign", TEXT),
-    ("utm_term", "utm_term", TEXT),
-    ("utm_content", "utm_content", TEXT),
+    *((key, key, TEXT) for key in UTM_KEYS),
     ("consent_at", "consent_at", TIME),
     ("consent_version", "consent_version", TEXT),
     ("created_at", "created_at", TIME),
