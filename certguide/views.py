@@ -31,30 +31,40 @@ ROBOTS_DISALLOW = [
 ]
 
 
-def _sections(*slugs: str) -> dict[str, PageSection]:
+def _render_page(
+    request: HttpRequest,
+    page: str,
+    *,
+    campaign: dict[str, str],
+    seo: dict[str, str],
+    **context: object,
+) -> HttpResponse:
+    """certguide/<page>.html with the campaign, its SEO texts and its PAGE_SECTIONS copy."""
     # Keyed with underscores: templates cannot look up names that contain a hyphen.
-    return {
+    sections = {
         slug.replace("-", "_"): section
-        for slug, section in PageSection.objects.by_slug(*slugs).items()
+        for slug, section in PageSection.objects.by_slug(*PAGE_SECTIONS[page]).items()
     }
+    return render(
+        request,
+        f"certguide/{page}.html",
+        {"campaign": campaign, "seo": seo, "sections": sections, **context},
+    )
 
 
 @require_safe
 @cached_content_page
 def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
-    return render(
+    return _render_page(
         request,
-        "certguide/home.html",
-        {
-            "campaign": campaign,
-            "seo": {
-                "title": "CSM or CSPO? Find the Scrum certification that fits you",
-                "description": "Certified ScrumMaster or Certified Scrum Product Owner? See what "
-                "each role does, what each certification gives you and which one suits you.",
-            },
-            "certifications": Certification.objects.order_by("order", "code"),
-            "sections": _sections(*PAGE_SECTIONS["home"]),
+        "home",
+        campaign=campaign,
+        seo={
+            "title": "CSM or CSPO? Find the Scrum certification that fits you",
+            "description": "Certified ScrumMaster or Certified Scrum Product Owner? See what "
+            "each role does, what each certification gives you and which one suits you.",
         },
+        certifications=Certification.objects.order_by("order", "code"),
     )
 
 
@@ -90,37 +100,31 @@ def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
         (label, [(c, getattr(c, field)) for c in certifications])
         for field, label in Certification.COMPARISON_ROWS
     ]
-    return render(
+    return _render_page(
         request,
-        "certguide/compare.html",
-        {
-            "campaign": campaign,
-            "seo": {
-                "title": "CSM vs CSPO: the key differences side by side",
-                "description": "Certified ScrumMaster and Certified Scrum Product Owner compared "
-                "on focus, primary role, key skills, main goal and target audience.",
-            },
-            "certifications": certifications,
-            "rows": rows,
-            "sections": _sections(*PAGE_SECTIONS["compare"]),
+        "compare",
+        campaign=campaign,
+        seo={
+            "title": "CSM vs CSPO: the key differences side by side",
+            "description": "Certified ScrumMaster and Certified Scrum Product Owner compared "
+            "on focus, primary role, key skills, main goal and target audience.",
         },
+        certifications=certifications,
+        rows=rows,
     )
 
 
 @require_safe
 @cached_content_page
 def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
-    return render(
+    return _render_page(
         request,
-        "certguide/choose.html",
-        {
-            "campaign": campaign,
-            "seo": {
-                "title": "How to choose between CSM and CSPO (or take both)",
-                "description": "A short guide to picking the Scrum certification that matches "
-                "your role and career goals, and how to keep learning once you have it.",
-            },
-            "sections": _sections(*PAGE_SECTIONS["choose"]),
+        "choose",
+        campaign=campaign,
+        seo={
+            "title": "How to choose between CSM and CSPO (or take both)",
+            "description": "A short guide to picking the Scrum certification that matches "
+            "your role and career goals, and how to keep learning once you have it.",
         },
     )
 
