@@ -166,23 +166,7 @@ class LeadAdmin(admin.ModelAdmin):
     # Only the first name may be corrected here. Status, consent and mail state change
     # through the sign-up, confirm and unsubscribe services, never by hand.
     readonly_fields = [
-        "email",
-        "status",
-        "outcome",
-        "consent_at",
-        "consent_version",
-        "attempt",
-        "scores",
-        "wizard_answers",
-        "placement",
-        *UTM_KEYS,
-        "referrer",
-        "created_at",
-        "confirmed_at",
-        "unsubscribed_at",
-        "last_emailed_at",
-        "mail_pending",
-        "last_email_error",
+        name for _, section in fieldsets for name in section["fields"] if name != "first_name"
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
