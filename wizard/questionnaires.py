@@ -84,14 +84,15 @@ def questionnaire_weights(questionnaire: Questionnaire) -> QuestionnaireWeights:
 
 
 def answer_fragment_key(
-    *, question_id: int, number: int, total: int, picked: list[str]
+    *, question: QuestionWeights, number: int, total: int, picked: list[str]
 ) -> list[str]:
     """What the cached HTML of a step's unanswered-or-answered form depends on.
 
-    The generation makes every saved edit to a questionnaire a cache miss, exactly like
-    the cached weights.
+    The question itself (id, texts, choices) is part of the key, so a saved edit is a
+    cache miss without reading the generation a second time in the request: the weights
+    it comes from were already read under the current one. The cache tag hashes the key.
     """
-    return [_generation(), str(question_id), f"{number}/{total}", ",".join(sorted(picked))]
+    return [repr(question), f"{number}/{total}", ",".join(sorted(picked))]
 
 
 def active_questionnaire() -> Questionnaire | None:

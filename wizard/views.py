@@ -95,11 +95,16 @@ def start(request: HttpRequest) -> HttpResponse:
         _remember(request, response, attempt)
         return response
 
+    weights = questionnaire_weights(questionnaire)
     remembered = _remembered_attempt(request)
     resume = None
     if remembered is not None and not remembered.is_completed:
-        weights = questionnaire_weights(remembered.questionnaire)
-        resume = step_url(remembered, min(remembered.step, max(len(weights) - 1, 0)) + 1)
+        # An attempt keeps the questionnaire it started on, almost always this one.
+        if remembered.questionnaire_id != questionnaire.pk:
+            weights_then = questionnaire_weights(remembered.questionnaire)
+        else:
+            weights_then = weights
+        resume = step_url(remembered, min(remembered.step, max(len(weights_then) - 1, 0)) + 1)
     initial = {name: request.GET.get(name, "") for name in UTM_FIELDS}
     initial["referrer"] = request.headers.get("referer", "")
     form = StartForm(initial=initial, label="Start again" if resume else "Start the quiz")
@@ -108,7 +113,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "wizard/start.html",
         {
             "form": form,
-            "question_count": len(questionnaire_weights(questionnaire)),
+            "question_count": len(weights),
             "resume_url": resume,
             "last_result_url": result_url(remembered)
             if remembered is not None and remembered.is_completed
@@ -189,7 +194,7 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
         )
         status = 200
         fragment_key = answer_fragment_key(
-            question_id=question.id, number=number, total=total, picked=picked
+            question=question, number=number, total=total, picked=picked
         )
     return render(
         request,

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from wizard import questionnaires
 from wizard.models import Attempt, Choice, Questionnaire, Recommendation
 from wizard.questionnaires import active_questionnaire, questionnaire_weights
 from wizard.services import (
@@ -212,3 +213,37 @@ def test_intro_uses_the_cached_questionnaire(
 
     with django_assert_max_num_queries(0):
         assert client.get("/wizard/").status_code == 200
+
+
+@pytest.fixture
+def generation_reads(monkeypatch):
+    """How many times the questionnaire generation is read from the cache."""
+    reads = []
+    real = questionnaires._generation
+    monkeypatch.setattr(questionnaires, "_generation", lambda: reads.append(1) or real())
+    return reads
+
+
+def test_a_step_page_reads_the_generation_once(client, make_questionnaire, generation_reads):
+    make_questionnaire()
+    attempt = Attempt.objects.get(pk=client.post("/wizard/").url.split("/")[2])
+    client.get(step_url(attempt, 1))
+    generation_reads.clear()
+
+    assert client.get(step_url(attempt, 1)).status_code == 200
+
+    assert len(generation_reads) == 1
+
+
+def test_intro_with_a_resume_cookie_reads_only_the_attempt(
+    client, make_questionnaire, generation_reads, django_assert_num_queries
+):
+    make_questionnaire()
+    client.post("/wizard/")
+    client.get("/wizard/")
+    generation_reads.clear()
+
+    with django_assert_num_queries(1):
+        assert b"Continue the quiz" in client.get("/wizard/").content
+
+    assert len(generation_reads) == 2  # the active questionnaire, then its weights

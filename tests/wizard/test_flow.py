@@ -186,6 +186,20 @@ def test_resume_via_the_cookie_in_a_new_request(client, make_questionnaire):
     assert settings.SESSION_COOKIE_NAME not in client.cookies
 
 
+def test_resume_counts_the_questions_of_the_questionnaire_the_attempt_started_on(
+    client, make_questionnaire
+):
+    make_questionnaire([[(1, 0), (0, 1)]] * 3, name="Old")
+    attempt = start(client)
+    for number in (1, 2):
+        answer(client, attempt, number, [first_choice(questions_of(attempt)[number - 1])])
+    make_questionnaire([[(1, 0), (0, 1)]], name="New")
+
+    intro = client.get("/wizard/")
+
+    assert step_url(attempt, 3).encode() in intro.content
+
+
 def test_a_forged_resume_cookie_is_ignored(client, make_questionnaire):
     questionnaire = make_questionnaire()
     other = Attempt.objects.create(questionnaire=questionnaire)
