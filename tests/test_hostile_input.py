@@ -16,9 +16,11 @@ from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
 
+from certguide.campaign import UTM_KEYS
 from leads.export import export_leads_csv
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
+from tests.leads.conftest import make_lead
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import active_questionnaire
 
@@ -63,15 +65,10 @@ SIGNUP_FIELDS = [
     "website",
     "result",
     "placement",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
+    *UTM_KEYS,
     "referrer",
 ]
 CONTENT_PAGES = ["/", "/compare/", "/choose/", "/certifications/csm/", "/certifications/cspo/"]
-TRACKING_PARAMS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
 
 
 def make_attempt(**fields) -> Attempt:
@@ -90,28 +87,18 @@ def make_attempt(**fields) -> Attempt:
     return Attempt.objects.create(**(defaults | fields))
 
 
-def make_lead(**fields) -> Lead:
-    defaults = {
-        "email": "ada@example.com",
-        "first_name": "Ada",
-        "status": Lead.Status.CONFIRMED,
-        "consent_at": timezone.now(),
-        "consent_version": "2026-11",
-        "confirmed_at": timezone.now(),
-        "placement": "home-hero",
-    }
-    return Lead.objects.create(**(defaults | fields))
-
-
 class Stored:
     """The rows that exist before the hostile request, to compare with after it."""
 
     def __init__(self) -> None:
         self.attempt = make_attempt()
-        self.lead = make_lead(attempt=self.attempt, outcome=self.attempt.outcome)
-        self.pending = make_lead(
-            email="grace@example.com", status=Lead.Status.PENDING, confirmed_at=None
+        self.lead = make_lead(
+            status=Lead.Status.CONFIRMED,
+            placement="home-hero",
+            attempt=self.attempt,
+            outcome=self.attempt.outcome,
         )
+        self.pending = make_lead(email="grace@example.com")
         self.before = self.snapshot()
 
     def snapshot(self) -> dict:
@@ -221,7 +208,7 @@ def test_signup_body_with_undecodable_percent_encoding(client, stored, field, ra
 @pytest.mark.parametrize("value", CORE.values(), ids=CORE.keys())
 @pytest.mark.parametrize("path", ["/free-training/", "/wizard/", *CONTENT_PAGES])
 def test_query_parameters_with_hostile_values(client, stored, path, value):
-    params = dict.fromkeys([*TRACKING_PARAMS, "placement", "result", "next"], value)
+    params = dict.fromkeys([*UTM_KEYS, "placement", "result", "next"], value)
 
     response = client.get(path, params, headers={"referer": value.replace("\x00", "")})
 
@@ -258,13 +245,13 @@ def test_a_wizard_result_linked_by_a_hostile_query_is_not_attached(client, store
 
 @pytest.mark.parametrize("value", CORE.values(), ids=CORE.keys())
 def test_wizard_start_with_hostile_tracking_values(client, stored, value):
-    response = client.post("/wizard/", dict.fromkeys([*TRACKING_PARAMS, "referrer"], value))
+    response = client.post("/wizard/", dict.fromkeys([*UTM_KEYS, "referrer"], value))
 
     assert response.status_code == 302
     stored.assert_unchanged()
     assert_nothing_unsafe_stored()
     attempt = Attempt.objects.exclude(pk=stored.attempt.pk).get()
-    assert all(len(getattr(attempt, name)) <= 100 for name in TRACKING_PARAMS)
+    assert all(len(getattr(attempt, name)) <= 100 for name in UTM_KEYS)
 
 
 STEP_TAMPERING = {
