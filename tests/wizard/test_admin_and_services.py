@@ -11,12 +11,9 @@ from wizard.services import (
     attempt_start,
     questionnaire_activate,
 )
+from wizard.views import step_url
 
 pytestmark = pytest.mark.django_db
-
-
-def step_url(attempt, number):
-    return reverse("wizard:step", kwargs={"attempt_id": attempt.pk, "number": number})
 
 
 @pytest.fixture
