@@ -1,5 +1,6 @@
 """Site content: the two certifications and the page copy marketers edit in the admin."""
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.db.models.signals import post_delete, post_migrate, post_save
@@ -161,4 +162,7 @@ for _model in (Certification, CertificationPoint, PageSection):
     _name = _model.__name__
     post_save.connect(content_changed, sender=_model, dispatch_uid=f"certguide-saved-{_name}")
     post_delete.connect(content_changed, sender=_model, dispatch_uid=f"certguide-deleted-{_name}")
-post_migrate.connect(content_changed, dispatch_uid="certguide-migrated")
+# post_migrate is sent once per installed app; listening to ours alone bumps the version once.
+post_migrate.connect(
+    content_changed, sender=apps.get_app_config("certguide"), dispatch_uid="certguide-migrated"
+)

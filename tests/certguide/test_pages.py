@@ -2,9 +2,11 @@ import re
 from html import unescape
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from certguide import content_cache
 from certguide.models import Certification, CertificationPoint, PageSection
 
 from .conftest import PUBLIC_PAGES, make_section
@@ -243,3 +245,20 @@ def test_page_copy_saved_through_the_model_shows_after_a_cache_hit(visitor):
     section.save()
 
     assert "<p>Brand new introduction.</p>" in visitor.get("/").content.decode()
+
+
+def test_migrate_drops_cached_pages_once(visitor, monkeypatch):
+    visitor.get("/choose/")
+    # A data migration changes copy with no model signal, as update() does here.
+    PageSection.objects.filter(slug="choose-intro").update(body="Copy from a data migration.")
+    replace_version = content_cache._replace_version
+    bumps = []
+    monkeypatch.setattr(
+        content_cache, "_replace_version", lambda: bumps.append(1) or replace_version()
+    )
+
+    call_command("migrate", verbosity=0)
+
+    assert "Copy from a data migration." in visitor.get("/choose/").content.decode()
+    # Once, not once per installed app (the at-commit bump waits for the test's transaction).
+    assert len(bumps) == 1
