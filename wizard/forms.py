@@ -3,9 +3,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 
-from wizard.models import Attempt
 from wizard.scoring import QuestionWeights
-from wizard.services import UTM_FIELDS, clean_referrer, clean_tracking_value
+from wizard.services import UTM_FIELDS
 
 
 class StartForm(forms.Form):
@@ -29,19 +28,14 @@ class StartForm(forms.Form):
             StrictButton(label, type="submit", css_class="btn-primary btn-lg"),
         )
 
-    def clean(self) -> dict:
-        # Never invalid: bad tracking values are trimmed or dropped, not shown to anyone.
-        data = super().clean()
-        for name in UTM_FIELDS:
-            data[name] = clean_tracking_value(
-                data.get(name) or "", max_length=Attempt._meta.get_field(name).max_length
-            )
-        data["referrer"] = clean_referrer(data.get("referrer") or "")
-        return data
-
     def tracking(self) -> dict[str, object]:
+        """The values for attempt_start, which trims or drops bad ones; never refused (a
+        value a field rejects, such as one with a NUL byte, is simply not carried)."""
         data = self.cleaned_data
-        return {"utm": {n: data[n] for n in UTM_FIELDS}, "referrer": data["referrer"]}
+        return {
+            "utm": {n: data.get(n, "") for n in UTM_FIELDS},
+            "referrer": data.get("referrer", ""),
+        }
 
 
 class AnswerForm(forms.Form):

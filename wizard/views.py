@@ -89,7 +89,7 @@ def start(request: HttpRequest) -> HttpResponse:
         return _unavailable(request)
     if request.method == "POST":
         form = StartForm(request.POST)
-        form.is_valid()  # Always valid: tracking values are cleaned, never refused.
+        form.is_valid()  # Its errors are never shown: see StartForm.tracking().
         attempt = attempt_start(questionnaire=questionnaire, **form.tracking())
         response = redirect(step_url(attempt, 1))
         _remember(request, response, attempt)
