@@ -237,6 +237,26 @@ def test_command_writes_the_file_and_records_the_export(tmp_path):
     assert export.filters == {"status": "confirmed"}
 
 
+@pytest.mark.parametrize(
+    ("option", "field", "value"),
+    [
+        ("--outcome", "outcome", "CSPO"),
+        ("--placement", "placement", "compare"),
+        ("--utm-source", "utm_source", "newsletter"),
+        ("--utm-campaign", "utm_campaign", "autumn"),
+    ],
+)
+def test_command_filters_on_each_lead_field(tmp_path, option, field, value):
+    make_lead(email="match@example.com", **{field: value})
+    make_lead(email="other@example.com")
+    target = tmp_path / "leads.csv"
+
+    call_command("export_leads", f"--output={target}", f"{option}={value}")
+
+    assert [r["email"] for r in parse(target.read_bytes())] == ["match@example.com"]
+    assert LeadExport.objects.get().filters == {field: value}
+
+
 def test_command_writes_to_stdout(capfdbinary):
     make_lead(email="a@example.com")
 

@@ -11,6 +11,9 @@ from leads.export import recorded_export
 from leads.models import Lead, LeadExport
 from wizard.models import Recommendation
 
+# Options that keep the leads whose field of the same name has the given value.
+FIELD_OPTIONS = ("status", "outcome", "placement", "utm_source", "utm_campaign")
+
 
 def _date(value: str) -> dt.date:
     try:
@@ -50,15 +53,7 @@ class Command(BaseCommand):
         leads = self.leads(options)
         filters = {
             name: str(options[name])
-            for name in (
-                "status",
-                "outcome",
-                "placement",
-                "utm_source",
-                "utm_campaign",
-                "created_from",
-                "created_to",
-            )
+            for name in (*FIELD_OPTIONS, "created_from", "created_to")
             if options[name] is not None
         }
         chunks = recorded_export(
@@ -78,15 +73,9 @@ class Command(BaseCommand):
 
     def leads(self, options: dict[str, Any]) -> QuerySet[Lead]:
         leads = Lead.objects.all()
-        for option, field in [
-            ("status", "status"),
-            ("outcome", "outcome"),
-            ("placement", "placement"),
-            ("utm_source", "utm_source"),
-            ("utm_campaign", "utm_campaign"),
-        ]:
-            if options[option] is not None:
-                leads = leads.filter(**{field: options[option]})
+        for name in FIELD_OPTIONS:
+            if options[name] is not None:
+                leads = leads.filter(**{name: options[name]})
         # Whole UTC days as a half-open range, so the created_at index serves it.
         if options["created_from"] is not None:
             leads = leads.filter(created_at__gte=_midnight(options["created_from"]))
