@@ -11,8 +11,8 @@
 #   bench/fault_db.sh            (needs PostgreSQL on 127.0.0.1:5432, user postgres)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
-PY=.venv/bin/python
 PGHOST=127.0.0.1
 PGPORT=5432
 PGUSER=postgres
@@ -20,29 +20,13 @@ DB=certguide_fault
 PROXY_PORT=${PROXY_PORT:-55432}
 WEB_PORT=${WEB_PORT:-8111}
 WORK=$(mktemp -d)
-FAILED=0
-PIDS=()
 
 cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
+    stop_started
     psql -h $PGHOST -p $PGPORT -U $PGUSER -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres >/dev/null 2>&1
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-check() { # check NAME EXPECTED ACTUAL
-    if [[ "$2" == "$3" ]]; then
-        echo "PASS  $1"
-    else
-        echo "FAIL  $1 (expected $2, got $3)"
-        FAILED=1
-    fi
-}
 
 wait_for_http() {
     for _ in $(seq 1 50); do
@@ -68,17 +52,11 @@ PROXY=$!
 PIDS+=("$PROXY")
 sleep 0.5
 
-# Production settings (DJANGO_DEBUG unset), plain http on 127.0.0.1.
-export DJANGO_SECRET_KEY
-DJANGO_SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
-export DJANGO_ALLOWED_HOSTS=127.0.0.1
-export DJANGO_SECURE_SSL_REDIRECT=false DJANGO_SECURE_COOKIES=false
-export DATABASE_URL="postgres://$PGUSER@127.0.0.1:$PROXY_PORT/$DB"
-export DJANGO_STATIC_ROOT="$WORK/static" EMAIL_URL=dummymail:// TASKS_BACKEND=immediate
+# Production settings through the proxy, no shared cache.
+export DATABASE_URL="postgres://$PGUSER@127.0.0.1:$PROXY_PORT/$DB" TASKS_BACKEND=immediate
 export GUNICORN_WORKERS=2 GUNICORN_BIND="127.0.0.1:$WEB_PORT"
-unset DJANGO_DEBUG CACHE_URL
-$PY manage.py migrate --no-input -v0 || exit 1
-$PY manage.py collectstatic --no-input -v0 || exit 1
+unset CACHE_URL
+start_production "$WORK/static" || exit 1
 
 .venv/bin/gunicorn >"$WORK/gunicorn.log" 2>&1 &
 WEB=$!

@@ -12,8 +12,8 @@
 #   bench/multi_instance.sh     (PostgreSQL and Redis on 127.0.0.1; started if not running)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
-PY=.venv/bin/python
 PSQL=(psql -h 127.0.0.1 -p 5432 -U postgres -X -q -A -t)
 DB=certguide_multi
 REDIS_DB=5
@@ -21,14 +21,11 @@ A=http://127.0.0.1:8101
 B=http://127.0.0.1:8102
 WORK=$(mktemp -d)
 JAR="$WORK/cookies.txt"
-FAILED=0
-PIDS=()
 STARTED_REDIS=0
 STARTED_POSTGRES=0
 
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    stop_started
     "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres >/dev/null 2>&1
     redis-cli -h 127.0.0.1 -p 6379 -n $REDIS_DB flushdb >/dev/null 2>&1
     [[ $STARTED_REDIS == 1 ]] && redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1
@@ -36,15 +33,6 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-check() { # check NAME EXPECTED ACTUAL
-    if [[ "$2" == "$3" ]]; then
-        echo "PASS  $1"
-    else
-        echo "FAIL  $1 (expected '$2', got '$3')"
-        FAILED=1
-    fi
-}
 
 # The first value of the <input name=NAME> in an HTML file (attribute order varies).
 input_value() {
@@ -84,18 +72,11 @@ fi
 "${PSQL[@]}" -c "CREATE DATABASE $DB" postgres >/dev/null || exit 1
 redis-cli -h 127.0.0.1 -p 6379 -n $REDIS_DB flushdb >/dev/null
 
-# --- Production settings (DJANGO_DEBUG unset), with the two plain-http switches.
-unset DJANGO_DEBUG
-export DJANGO_SECRET_KEY
-DJANGO_SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
-export DJANGO_ALLOWED_HOSTS=127.0.0.1 SITE_URL=$A
-export DJANGO_SECURE_SSL_REDIRECT=false DJANGO_SECURE_COOKIES=false
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
-export CACHE_URL=redis://127.0.0.1:6379/$REDIS_DB
-export TASKS_BACKEND=database EMAIL_URL=dummymail://
-export SIGNUP_RATE_LIMIT=3/m DJANGO_STATIC_ROOT="$WORK/static" GUNICORN_WORKERS=2
-$PY manage.py migrate --no-input -v0 || exit 1
-$PY manage.py collectstatic --no-input -v0 || exit 1
+# --- Production settings on the shared database and cache.
+export SITE_URL=$A DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
+export CACHE_URL=redis://127.0.0.1:6379/$REDIS_DB TASKS_BACKEND=database
+export SIGNUP_RATE_LIMIT=3/m GUNICORN_WORKERS=2
+start_production "$WORK/static" || exit 1
 DJANGO_SUPERUSER_PASSWORD=multi-instance-admin-pw $PY manage.py createsuperuser \
     --no-input --username admin --email admin@example.com >/dev/null || exit 1
 
