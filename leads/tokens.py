@@ -91,14 +91,3 @@ def read_token(token: str, *, purpose: Purpose) -> Lead:
     if lead is None:
         raise LinkInvalid
     return lead
-
-
-def read_token_any_age(token: str, *, purpose: Purpose) -> Lead:
-    """The lead a genuine token was made for, however old; raises LinkInvalid."""
-    try:
-        lead = _lead_for(_load(token, purpose, None))
-    except signing.BadSignature:
-        raise LinkInvalid from None
-    if lead is None:
-        raise LinkInvalid
-    return lead
