@@ -40,6 +40,13 @@ def build_weights(
     )
 
 
+def start_attempt(client, data: dict[str, str] | None = None) -> Attempt:
+    """Press Start on the intro, as a visitor does, and return the attempt it made."""
+    response = client.post("/wizard/", data or {})
+    assert response.status_code == 302
+    return Attempt.objects.get(pk=response.url.split("/")[2])
+
+
 @pytest.fixture
 def seeded_questionnaire(db) -> Questionnaire:
     """The default questionnaire from the data migration.

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from tests.wizard.conftest import start_attempt
 from wizard import questionnaires
 from wizard.models import Attempt, Choice, Questionnaire, Recommendation
 from wizard.questionnaires import active_questionnaire, questionnaire_weights
@@ -155,8 +156,7 @@ def test_activating_a_questionnaire_switches_the_quiz(client, make_questionnaire
     questionnaire_activate(questionnaire=new)
 
     assert active_questionnaire() == new
-    response = client.post("/wizard/")
-    assert Attempt.objects.get(pk=response.url.split("/")[2]).questionnaire == new
+    assert start_attempt(client).questionnaire == new
     old.refresh_from_db()
     assert not old.is_active
 
@@ -180,7 +180,7 @@ def test_step_get_and_post_stay_within_their_query_budgets(
     client, make_questionnaire, django_assert_max_num_queries
 ):
     make_questionnaire([[(3, 0), (0, 3)]] * 3)
-    attempt = Attempt.objects.get(pk=client.post("/wizard/").url.split("/")[2])
+    attempt = start_attempt(client)
     choices = [q.choices.first() for q in attempt.questionnaire.questions.order_by("order")]
 
     with django_assert_max_num_queries(3):  # attempt + questions + choices, cold cache
@@ -223,7 +223,7 @@ def generation_reads(monkeypatch):
 
 def test_a_step_page_reads_the_generation_once(client, make_questionnaire, generation_reads):
     make_questionnaire()
-    attempt = Attempt.objects.get(pk=client.post("/wizard/").url.split("/")[2])
+    attempt = start_attempt(client)
     client.get(step_url(attempt, 1))
     generation_reads.clear()
 
@@ -236,7 +236,7 @@ def test_intro_with_a_resume_cookie_reads_only_the_attempt(
     client, make_questionnaire, generation_reads, django_assert_num_queries
 ):
     make_questionnaire()
-    client.post("/wizard/")
+    start_attempt(client)
     client.get("/wizard/")
     generation_reads.clear()
 

@@ -5,16 +5,11 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from tests.wizard.conftest import start_attempt
 from wizard.models import Attempt, Choice, Question, Recommendation
 from wizard.views import RESUME_COOKIE, result_url, step_url
 
 pytestmark = pytest.mark.django_db
-
-
-def start(client, query=""):
-    response = client.post(f"/wizard/{query}")
-    assert response.status_code == 302
-    return Attempt.objects.get(pk=response.url.split("/")[2])
 
 
 def answer(client, attempt, number, choices, action="next"):
@@ -55,7 +50,7 @@ def test_intro_get_creates_nothing_and_offers_a_start_button(client, seeded_ques
 
 def test_walk_through_every_step_to_the_result(client, make_questionnaire):
     questionnaire = make_questionnaire([[(3, 0), (0, 3)], [(2, 0), (0, 2)], [(1, 0), (0, 1)]])
-    attempt = start(client)
+    attempt = start_attempt(client)
     assert attempt.questionnaire == questionnaire
 
     for number, question in enumerate(questions_of(attempt), start=1):
@@ -91,7 +86,7 @@ def test_walk_through_every_step_to_the_result(client, make_questionnaire):
 
 def test_multiple_choice_step_records_every_pick(client, make_questionnaire):
     make_questionnaire([[(1, 0), (0, 1), (0, 2)]], multiple=(0,), margin=0)
-    attempt = start(client)
+    attempt = start_attempt(client)
     question = questions_of(attempt)[0]
     picks = list(question.choices.all())[1:]
 
@@ -105,7 +100,7 @@ def test_multiple_choice_step_records_every_pick(client, make_questionnaire):
 
 def test_back_keeps_answers_and_preselects_them(client, make_questionnaire):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     first, second = questions_of(attempt)
     chosen_first = first_choice(first, 1)
     answer(client, attempt, 1, [chosen_first])
@@ -123,7 +118,7 @@ def test_back_keeps_answers_and_preselects_them(client, make_questionnaire):
 
 def test_back_without_an_answer_goes_back_and_saves_nothing(client, make_questionnaire):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     first, second = questions_of(attempt)
     answer(client, attempt, 1, [first_choice(first)])
 
@@ -136,7 +131,7 @@ def test_back_without_an_answer_goes_back_and_saves_nothing(client, make_questio
 
 def test_next_without_an_answer_shows_a_clear_error(client, make_questionnaire):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     first = questions_of(attempt)[0]
 
     response = client.post(step_url(attempt, 1), {"question": first.pk, "action": "next"})
@@ -149,7 +144,7 @@ def test_next_without_an_answer_shows_a_clear_error(client, make_questionnaire):
 
 def test_reload_after_post_does_not_submit_twice(client, make_questionnaire):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     first = questions_of(attempt)[0]
     response = answer(client, attempt, 1, [first_choice(first)])
 
@@ -163,7 +158,7 @@ def test_reload_after_post_does_not_submit_twice(client, make_questionnaire):
 
 def test_resume_via_the_cookie_in_a_new_request(client, make_questionnaire):
     make_questionnaire([[(1, 0), (0, 1)], [(1, 0), (0, 1)], [(1, 0), (0, 1)]])
-    attempt = start(client)
+    attempt = start_attempt(client)
     answer(client, attempt, 1, [first_choice(questions_of(attempt)[0])])
 
     cookie = client.cookies[RESUME_COOKIE]
@@ -182,7 +177,7 @@ def test_resume_counts_the_questions_of_the_questionnaire_the_attempt_started_on
     client, make_questionnaire
 ):
     make_questionnaire([[(1, 0), (0, 1)]] * 3, name="Old")
-    attempt = start(client)
+    attempt = start_attempt(client)
     for number in (1, 2):
         answer(client, attempt, number, [first_choice(questions_of(attempt)[number - 1])])
     make_questionnaire([[(1, 0), (0, 1)]], name="New")
@@ -205,7 +200,7 @@ def test_a_forged_resume_cookie_is_ignored(client, make_questionnaire):
 
 def test_two_attempts_in_parallel_do_not_mix(client, make_questionnaire):
     make_questionnaire()
-    one, two = start(client), start(client)
+    one, two = start_attempt(client), start_attempt(client)
     first = questions_of(one)[0]
 
     answer(client, one, 1, [first_choice(first, 0)])
@@ -225,8 +220,8 @@ def test_utm_and_referrer_are_captured_and_cleaned(client, make_questionnaire):
     )
     assert b'value="https://example.com/post"' in intro.content
 
-    response = client.post(
-        "/wizard/",
+    attempt = start_attempt(
+        client,
         {
             "utm_source": "  news\x01letter ",
             "utm_campaign": "x" * 150,
@@ -235,7 +230,6 @@ def test_utm_and_referrer_are_captured_and_cleaned(client, make_questionnaire):
         },
     )
 
-    attempt = Attempt.objects.get(pk=response.url.split("/")[2])
     assert attempt.utm_source == "newsletter"
     assert attempt.utm_campaign == "x" * 100
     assert attempt.utm_medium == "email"
@@ -245,9 +239,8 @@ def test_utm_and_referrer_are_captured_and_cleaned(client, make_questionnaire):
 def test_https_referrer_is_kept(client, make_questionnaire):
     make_questionnaire()
 
-    response = client.post("/wizard/", {"referrer": "https://example.com/a?b=c"})
+    attempt = start_attempt(client, {"referrer": "https://example.com/a?b=c"})
 
-    attempt = Attempt.objects.get(pk=response.url.split("/")[2])
     assert attempt.referrer == "https://example.com/a?b=c"
 
 
@@ -256,7 +249,7 @@ def test_https_referrer_is_kept(client, make_questionnaire):
 
 def test_skipping_ahead_redirects_to_the_furthest_allowed_step(client, make_questionnaire):
     make_questionnaire([[(1, 0), (0, 1)]] * 4)
-    attempt = start(client)
+    attempt = start_attempt(client)
 
     response = client.get(step_url(attempt, 4))
 
@@ -269,7 +262,7 @@ def test_skipping_ahead_redirects_to_the_furthest_allowed_step(client, make_ques
 
 def test_posting_ahead_saves_nothing(client, make_questionnaire):
     make_questionnaire([[(1, 0), (0, 1)]] * 3)
-    attempt = start(client)
+    attempt = start_attempt(client)
     third = questions_of(attempt)[2]
 
     response = answer(client, attempt, 3, [first_choice(third)])
@@ -292,7 +285,7 @@ def test_an_answer_that_does_not_fit_the_page_is_refused(
     client, make_questionnaire, shown, answered, message
 ):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     questions = questions_of(attempt)
 
     response = client.post(
@@ -313,7 +306,7 @@ def test_an_answer_that_does_not_fit_the_page_is_refused(
 @pytest.mark.parametrize("choices", [["abc"], ["999999"], ["1", "2"], [""]])
 def test_garbage_choices_are_a_form_error(client, make_questionnaire, choices):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     first = questions_of(attempt)[0]
 
     response = client.post(
@@ -343,7 +336,7 @@ def test_bad_or_unknown_attempt_ids_are_404_with_a_way_back(client, url):
 
 def test_posting_to_a_completed_attempt_redirects_to_its_result(client, make_questionnaire):
     make_questionnaire([[(3, 0), (0, 3)]])
-    attempt = start(client)
+    attempt = start_attempt(client)
     question = questions_of(attempt)[0]
     answer(client, attempt, 1, [first_choice(question, 0)])
 
@@ -357,7 +350,7 @@ def test_posting_to_a_completed_attempt_redirects_to_its_result(client, make_que
 
 def test_unfinished_result_redirects_to_the_quiz(client, make_questionnaire):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
 
     response = client.get(result_url(attempt))
 
@@ -370,7 +363,7 @@ def test_unfinished_result_redirects_to_the_quiz(client, make_questionnaire):
 )
 def test_wrong_methods_are_405(client, make_questionnaire, method, url_name):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     url = {"start": "/wizard/", "step": step_url(attempt, 1), "result": result_url(attempt)}
 
     response = getattr(client, method)(url[url_name])
@@ -400,7 +393,7 @@ def test_no_active_questionnaire_is_a_friendly_503(client, make_questionnaire):
 
 def test_a_choice_deleted_mid_quiz_asks_the_question_again(client, make_questionnaire):
     make_questionnaire([[(3, 0), (0, 3)], [(1, 0), (0, 1)]])
-    attempt = start(client)
+    attempt = start_attempt(client)
     first, second = questions_of(attempt)
     chosen = first_choice(first)
     answer(client, attempt, 1, [chosen])
@@ -462,7 +455,7 @@ SEEDED_PROFILES = {
 @pytest.mark.parametrize("profile", SEEDED_PROFILES)
 def test_seeded_questionnaire_recommends_as_the_guide_says(client, seeded_questionnaire, profile):
     answers, expected = SEEDED_PROFILES[profile]
-    attempt = start(client)
+    attempt = start_attempt(client)
     questions = questions_of(attempt)
     assert len(questions) == len(answers) == 6
 
@@ -489,7 +482,7 @@ def test_seeded_choices_all_explain_themselves(seeded_questionnaire):
 
 def test_completed_attempts_keep_their_outcome_after_weights_change(client, make_questionnaire):
     make_questionnaire([[(3, 0), (0, 3)]])
-    attempt = start(client)
+    attempt = start_attempt(client)
     question = questions_of(attempt)[0]
     chosen = first_choice(question)
     answer(client, attempt, 1, [chosen])
@@ -507,7 +500,7 @@ def test_completed_attempts_keep_their_outcome_after_weights_change(client, make
     assert "Answer 1.1" in page
     assert "Renamed" not in page
     # A new attempt sees the new weights (the cached questionnaire was dropped).
-    fresh = start(client)
+    fresh = start_attempt(client)
     answer(client, fresh, 1, [chosen])
     fresh.refresh_from_db()
     assert fresh.outcome == Recommendation.CSPO
@@ -515,7 +508,7 @@ def test_completed_attempts_keep_their_outcome_after_weights_change(client, make
 
 def test_cached_step_page_shows_an_answer_edited_in_the_admin(client, make_questionnaire):
     make_questionnaire()
-    attempt = start(client)
+    attempt = start_attempt(client)
     url = step_url(attempt, 1)
     assert b"Answer 1.1" in client.get(url).content  # now cached
 
@@ -532,7 +525,7 @@ def test_cached_step_page_keeps_each_visitors_own_answer_and_form_action(
     client, make_questionnaire
 ):
     make_questionnaire()
-    first, second = start(client), start(client)
+    first, second = start_attempt(client), start_attempt(client)
     picked = first_choice(questions_of(first)[0], index=1)
     answer(client, first, 1, [picked])
 
