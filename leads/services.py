@@ -73,33 +73,34 @@ def lead_subscribe(
     email = normalise_email(email)
     now = timezone.now()
     outcome = attempt.outcome if attempt is not None else ""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                lead = Lead.objects.create(
-                    email=email,
-                    first_name=first_name,
-                    status=Lead.Status.PENDING,
-                    consent_at=now,
-                    consent_version=consent_version,
-                    attempt=attempt,
-                    outcome=outcome,
-                    placement=placement,
-                    utm_source=utm_source,
-                    utm_medium=utm_medium,
-                    utm_campaign=utm_campaign,
-                    utm_term=utm_term,
-                    utm_content=utm_content,
-                    referrer=referrer,
-                    mail_requested_at=now,
-                )
-        except IntegrityError:
-            # Someone (maybe a concurrent request) holds this address: update that row.
-            lead = Lead.objects.select_for_update().with_email(email).get()
-        else:
+    try:
+        # Its own atomic block, so a taken address rolls back only the insert (a savepoint
+        # inside a caller's transaction) and a new address needs no outer transaction.
+        with transaction.atomic():
+            lead = Lead.objects.create(
+                email=email,
+                first_name=first_name,
+                status=Lead.Status.PENDING,
+                consent_at=now,
+                consent_version=consent_version,
+                attempt=attempt,
+                outcome=outcome,
+                placement=placement,
+                utm_source=utm_source,
+                utm_medium=utm_medium,
+                utm_campaign=utm_campaign,
+                utm_term=utm_term,
+                utm_content=utm_content,
+                referrer=referrer,
+                mail_requested_at=now,
+            )
             _send_after_commit(lead=lead, kind=MailKind.CONFIRMATION)
-            return lead
+        return lead
+    except IntegrityError:
+        pass  # Someone (maybe a concurrent request) holds this address: update that row.
 
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().with_email(email).get()
         previous_status = lead.status
         lead.consent_at = now
         lead.consent_version = consent_version
