@@ -10,6 +10,7 @@ from django.core.validators import EmailValidator, ProhibitNullCharactersValidat
 from certguide.campaign import UTM_KEYS
 from leads.consent import CONSENT_TEXT
 from leads.email_address import MAX_LENGTH, has_control_characters, normalise_email
+from leads.models import Lead
 from wizard.models import Attempt
 from wizard.services import clean_referrer, clean_tracking_value
 
@@ -18,7 +19,7 @@ UTM_FIELDS = list(UTM_KEYS)
 TRACKING_FIELDS = ["placement", *UTM_FIELDS, "referrer"]
 HIDDEN_FIELDS = ["result", *TRACKING_FIELDS]
 PLACEMENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
-FIELD_MAX_LENGTH = {"placement": 50, "referrer": 500} | dict.fromkeys(UTM_FIELDS, 100)
+FIELD_MAX_LENGTH = {name: Lead._meta.get_field(name).max_length for name in TRACKING_FIELDS}
 
 
 def reject_control_characters(value: str) -> None:
@@ -41,6 +42,12 @@ def tidy_tracking_value(name: str, value: str) -> str:
     if name == "placement":
         return value if PLACEMENT_PATTERN.match(value) else ""
     return value
+
+
+def _hidden_tracking_field(name: str) -> forms.CharField:
+    return forms.CharField(
+        required=False, max_length=FIELD_MAX_LENGTH[name], widget=forms.HiddenInput
+    )
 
 
 def completed_attempt(value: str) -> Attempt | None:
@@ -88,13 +95,13 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
     result = forms.CharField(required=False, widget=forms.HiddenInput)
-    placement = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
-    utm_source = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    utm_medium = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    utm_campaign = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    utm_term = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    utm_content = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    referrer = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+    placement = _hidden_tracking_field("placement")
+    utm_source = _hidden_tracking_field("utm_source")
+    utm_medium = _hidden_tracking_field("utm_medium")
+    utm_campaign = _hidden_tracking_field("utm_campaign")
+    utm_term = _hidden_tracking_field("utm_term")
+    utm_content = _hidden_tracking_field("utm_content")
+    referrer = _hidden_tracking_field("referrer")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
