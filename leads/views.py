@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from functools import wraps
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +35,27 @@ def _link_problem(
         "can_resend": can_resend,
     }
     return render(request, "leads/link_problem.html", context, status=410 if expired else 400)
+
+
+type View = Callable[..., HttpResponse]
+
+
+def _reads_link(purpose: Purpose) -> Callable[[View], View]:
+    """Hand the view the lead its signed link names; a bad or expired link gets the
+    link-problem page instead."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                lead = read_token(token, purpose=purpose)
+            except (LinkInvalid, LinkExpired) as problem:
+                return _link_problem(request, problem, purpose=purpose, token=token)
+            return view(request, token, lead)
+
+        return wrapper
+
+    return decorator
 
 
 def _unavailable(request: HttpRequest, lead: Lead) -> HttpResponse:
@@ -82,11 +106,8 @@ def check_email(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        lead = read_token(token, purpose=Purpose.CONFIRM)
-    except (LinkInvalid, LinkExpired) as problem:
-        return _link_problem(request, problem, purpose=Purpose.CONFIRM, token=token)
+@_reads_link(Purpose.CONFIRM)
+def confirm(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
     # GET only shows a button: a mail scanner that follows the link confirms nothing.
     if request.method == "POST":
         lead = lead_confirm(lead=lead)
@@ -101,11 +122,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_safe
-def materials(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        lead = read_token(token, purpose=Purpose.MATERIALS)
-    except (LinkInvalid, LinkExpired) as problem:
-        return _link_problem(request, problem, purpose=Purpose.MATERIALS, token=token)
+@_reads_link(Purpose.MATERIALS)
+def materials(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
     if lead.status != Lead.Status.CONFIRMED:
         return _unavailable(request, lead)
     context = {
@@ -121,11 +139,8 @@ def materials(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_safe
-def guide(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        lead = read_token(token, purpose=Purpose.MATERIALS)
-    except (LinkInvalid, LinkExpired) as problem:
-        return _link_problem(request, problem, purpose=Purpose.MATERIALS, token=token)
+@_reads_link(Purpose.MATERIALS)
+def guide(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
     if lead.status != Lead.Status.CONFIRMED:
         return _unavailable(request, lead)
     response = HttpResponse(render_guide(lead=lead), content_type="application/pdf")
@@ -152,11 +167,8 @@ def materials_resend(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        lead = read_token(token, purpose=Purpose.UNSUBSCRIBE)
-    except (LinkInvalid, LinkExpired) as problem:
-        return _link_problem(request, problem, purpose=Purpose.UNSUBSCRIBE, token=token)
+@_reads_link(Purpose.UNSUBSCRIBE)
+def unsubscribe(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
     if request.method == "POST":
         lead = lead_unsubscribe(lead=lead)
     return render(request, "leads/unsubscribe.html", {"lead": lead})
