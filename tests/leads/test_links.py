@@ -126,8 +126,10 @@ def test_forged_confirm_links_get_a_clear_page_and_change_nothing(client, kind, 
 def test_a_link_dies_with_its_lead(client):
     lead = make_lead(status="confirmed")
     token = token_for(lead, Purpose.MATERIALS)
+    lead_id = lead.pk
     lead.delete()
-    make_lead(email="someone.else@example.com", status="confirmed")
+    # Another address under the same id (say, after a restore): the link is not theirs.
+    make_lead(pk=lead_id, email="someone.else@example.com", status="confirmed")
 
     assert client.get(url("materials", token)).status_code == 400
 
