@@ -178,6 +178,23 @@ def test_an_expired_materials_link_can_ask_for_a_new_one(client, committed, mail
     assert [m.subject for m in mailoutbox] == ["Your CSM and CSPO training materials"]
 
 
+def test_an_unsubscribed_lead_cannot_ask_an_old_materials_link_for_mail(
+    client, committed, mailoutbox
+):
+    lead = make_lead(status="unsubscribed")
+    token = token_for(lead, Purpose.MATERIALS, age=timedelta(days=45))
+
+    page = client.get(url("materials", token))
+    with committed():
+        client.post(url("materials_resend", token))
+
+    assert page.status_code == 410
+    assert "Email me a new link" not in page.content.decode()
+    assert mailoutbox == []
+    lead.refresh_from_db()
+    assert lead.mail_requested_at is None
+
+
 def test_a_forged_materials_link_cannot_ask_for_mail(client, committed, mailoutbox):
     with committed():
         response = client.post(url("materials_resend", "forged:token"))
