@@ -65,6 +65,11 @@ class Certification(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("certification", kwargs={"slug": self.slug})
 
+    def summary_paragraphs(self) -> list[str]:
+        """The summary's paragraphs, whatever line endings the admin form sent (CRLF)."""
+        paragraphs = self.summary.replace("\r\n", "\n").split("\n\n")
+        return [" ".join(part.split()) for part in paragraphs if part.strip()]
+
     def comparison_rows(self) -> list[tuple[str, str]]:
         """(label, value) for each row of the key-differences table."""
         return [(label, getattr(self, field)) for field, label in self.COMPARISON_ROWS]

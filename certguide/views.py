@@ -83,7 +83,7 @@ def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) 
             "seo": {
                 "title": f"{current.name} ({current.code}): "
                 f"the {current.role} role and who it fits",
-                "description": Truncator(current.summary.strip().split("\n\n")[0]).chars(160),
+                "description": Truncator((current.summary_paragraphs() or [""])[0]).chars(160),
             },
             "certification": current,
             "others": [c for c in certifications if c != current],

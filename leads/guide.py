@@ -228,9 +228,8 @@ def render_guide(*, lead: Lead) -> bytes:
     certifications.sort(key=lambda cert: cert.code != outcome)
     for cert in certifications:
         writer.heading(f"{cert.name} ({cert.code})")
-        for part in cert.summary.replace("\r\n", "\n").split("\n\n"):
-            if part.strip():
-                writer.paragraph(" ".join(part.split()))
+        for part in cert.summary_paragraphs():
+            writer.paragraph(part)
         writer.paragraph(f"Key responsibilities of the {cert.role}", bold=True)
         writer.bullets([(point.title, point.text) for point in cert.responsibilities])
 

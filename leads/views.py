@@ -96,7 +96,13 @@ def signup(request: HttpRequest) -> HttpResponse:
             request.GET, referrer=request.headers.get("referer", "")
         )
         form = SignupForm(initial=initial)
-    return render(request, "leads/signup.html", {"form": form, "attempt": attempt})
+    # In the sitemap: the same words for <title>, description and Open Graph.
+    seo = {
+        "title": f"{'Error: ' if form.errors else ''}Free CSM and CSPO training materials",
+        "description": "Get our free guide to the CSM and CSPO certifications, tailored to "
+        "your quiz result, plus hand-picked training materials.",
+    }
+    return render(request, "leads/signup.html", {"form": form, "attempt": attempt, "seo": seo})
 
 
 @require_safe

@@ -114,6 +114,15 @@ def start(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "question_count": len(weights),
+            # In the sitemap: the same words for <title>, description and Open Graph.
+            "seo": {
+                "title": "Which Scrum certification fits you? Take the quiz",
+                "description": (
+                    f"Answer {len(weights)} short questions and find out whether the CSM, "
+                    "the CSPO or both fit your goals, with the reasons behind the "
+                    "recommendation."
+                ),
+            },
             "resume_url": resume,
             "last_result_url": result_url(remembered)
             if remembered is not None and remembered.is_completed

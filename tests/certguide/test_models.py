@@ -31,3 +31,21 @@ def test_comparison_rows_follow_the_table_order():
         "Target audience",
     ]
     assert rows[1] == ("Primary role", csm.primary_role)
+
+
+@pytest.mark.django_db
+def test_summary_paragraphs_split_text_saved_from_the_admin_form(csm):
+    # Browsers post textareas with CRLF line endings.
+    csm.summary = "First paragraph,\r\nstill first.\r\n\r\nSecond paragraph.\r\n"
+
+    assert csm.summary_paragraphs() == ["First paragraph, still first.", "Second paragraph."]
+
+
+@pytest.mark.django_db
+def test_role_page_description_is_the_first_paragraph_only(visitor, csm):
+    csm.summary = "A short first paragraph about the role.\r\n\r\nA second one, not wanted."
+    csm.save()
+
+    html = visitor.get("/certifications/csm/").content.decode()
+
+    assert '<meta name="description" content="A short first paragraph about the role.">' in html

@@ -1,4 +1,5 @@
 import re
+from html import unescape
 
 import pytest
 
@@ -46,3 +47,16 @@ def test_robots_keeps_admin_and_token_urls_out_and_points_at_the_sitemap(visitor
         assert f"Disallow: {path}" in lines
     assert "Disallow: /" not in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
+
+
+def test_every_page_in_the_sitemap_shares_its_title_and_description_with_open_graph(visitor):
+    locations = re.findall(r"<loc>http://testserver(.*?)</loc>", visitor.get("/sitemap.xml").text)
+
+    for path in locations:
+        html = visitor.get(path).content.decode()
+        title = unescape(re.search(r"<title>(.*?) · certguide</title>", html, re.S).group(1))
+        description = unescape(re.search(r'<meta name="description" content="([^"]*)"', html)[1])
+        og_title = unescape(re.search(r'<meta property="og:title" content="([^"]*)"', html)[1])
+        og_text = unescape(re.search(r'<meta property="og:description" content="([^"]*)"', html)[1])
+
+        assert (og_title, og_text) == (title.strip(), description), path
