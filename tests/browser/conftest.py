@@ -5,6 +5,7 @@ CERTGUIDE_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser is a failure inst
 """
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,3 +132,36 @@ def check_page(page, axe: Axe, name: str) -> None:
         assert overflow <= 0, f"{name} scrolls sideways at {width}px by {overflow}px"
         assert_accessible(axe, page, f"{name} at {width}px")
         screenshot(page, f"{name}-{width_name}")
+
+
+# --- keyboard and quiz helpers shared by the journeys ---------------------------------
+
+STEP = re.compile(r"/wizard/[0-9a-f-]{36}/step/(\d+)/$")
+RESULT = re.compile(r"/wizard/result/[0-9a-f-]{36}/$")
+
+
+def step(number: int) -> re.Pattern:
+    return re.compile(rf"/wizard/[0-9a-f-]{{36}}/step/{number}/$")
+
+
+def tab_to(page, text: str = "", *, element_id: str = "", limit: int = 60) -> None:
+    """Press Tab until the focused element reads ``text`` (or has ``element_id``), as a
+    keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "[document.activeElement.id, (document.activeElement.textContent || '').trim()]"
+        )
+        if (element_id and focused[0] == element_id) or (text and focused[1] == text):
+            return
+    raise AssertionError(f"never reached {text or element_id!r} with Tab")
+
+
+def answer_by_keyboard(page) -> None:
+    """From the focused question, Tab to its first answer, tick it with Space (unless it
+    is ticked already) and submit with Enter."""
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") in ("radio", "checkbox")
+    if not page.evaluate("document.activeElement.checked"):
+        page.keyboard.press("Space")
+    page.keyboard.press("Enter")

@@ -13,44 +13,22 @@ from pypdf import PdfReader
 
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
-from tests.browser.conftest import assert_accessible, check_page, screenshot
+from tests.browser.conftest import (
+    RESULT,
+    STEP,
+    answer_by_keyboard,
+    assert_accessible,
+    check_page,
+    screenshot,
+    tab_to,
+)
 from tests.leads.conftest import make_lead
 
-STEP = re.compile(r"/wizard/[0-9a-f-]{36}/step/(\d+)/$")
-RESULT = re.compile(r"/wizard/result/[0-9a-f-]{36}/$")
 CONFIRM_LINK = re.compile(r"https?://\S+/free-training/confirm/\S+/")
-
-
-def focused_text(page) -> str:
-    return page.evaluate("(document.activeElement.textContent || '').trim()")
-
-
-def tab_to(page, text: str = "", *, element_id: str = "", limit: int = 60) -> None:
-    """Press Tab until the focused element reads ``text`` (or has ``element_id``), as a
-    keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if element_id and page.evaluate("document.activeElement.id") == element_id:
-            return
-        if text and focused_text(page) == text:
-            return
-    raise AssertionError(f"never reached {text or element_id!r} with Tab")
 
 
 def step_number(page) -> int:
     return int(STEP.search(page.url).group(1))
-
-
-def answer_first_choice(page) -> str:
-    """Tab from the focused question to its first answer, tick it with Space, submit with
-    Enter; returns the answer's label."""
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.type") in ("radio", "checkbox")
-    label = page.evaluate("document.activeElement.labels[0].textContent.trim()")
-    if not page.evaluate("document.activeElement.checked"):
-        page.keyboard.press("Space")
-    page.keyboard.press("Enter")
-    return label
 
 
 def test_keyboard_only_visitor_goes_from_home_page_to_the_pdf_guide(
@@ -81,7 +59,7 @@ def test_keyboard_only_visitor_goes_from_home_page_to_the_pdf_guide(
             )
             went_back = True
         before = page.url
-        answer_first_choice(page)
+        answer_by_keyboard(page)
         page.wait_for_url(lambda url, before=before: url != before)
     assert went_back
     assert kept_answer

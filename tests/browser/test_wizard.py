@@ -2,7 +2,14 @@
 
 import re
 
-from tests.browser.conftest import assert_accessible, check_page
+from tests.browser.conftest import (
+    RESULT,
+    answer_by_keyboard,
+    assert_accessible,
+    check_page,
+    step,
+    tab_to,
+)
 from tests.wizard.conftest import make_questionnaire
 from wizard.models import Attempt
 
@@ -10,33 +17,8 @@ from wizard.models import Attempt
 __all__ = ["make_questionnaire"]
 
 
-def step(number: int) -> re.Pattern:
-    return re.compile(rf"/wizard/[0-9a-f-]{{36}}/step/{number}/$")
-
-
-RESULT = re.compile(r"/wizard/result/[0-9a-f-]{36}/$")
-
-
-def tab_to(page, text: str, limit: int = 40) -> None:
-    """Press Tab until the focused element's text is ``text``, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.textContent.trim()") == text:
-            return
-    raise AssertionError(f"never reached {text!r} with Tab")
-
-
-def answer_by_keyboard(page) -> None:
-    """Tab into the answers, tick the first one with Space, submit with Enter."""
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.type") in ("radio", "checkbox")
-    page.keyboard.press("Space")
-    page.keyboard.press("Enter")
-
-
-# Each test makes its own questionnaire: the seeded rows are not reliably restored after
-# a transactional test once Playwright's loop runs (the connection that serialized them
-# is not the one the test sees).
+# Small questionnaires of the tests' own keep these walks short; the seeded one is
+# walked in test_every_seeded_step_and_the_result_are_accessible_at_both_widths.
 QUIZ = [[(3, 0), (0, 3)], [(2, 0), (0, 2), (1, 1)], [(1, 0), (0, 1)]]
 
 
