@@ -12,16 +12,19 @@ SIGNUP_PATH = "/free-training/"
 WIZARD_PATH = "/wizard/"
 
 
+def clean_tracking_value(value: str, *, max_length: int) -> str:
+    """Visitor-supplied text made safe to store: control and format characters dropped,
+    trimmed, cut to the column's length."""
+    printable = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return printable.strip()[:max_length].strip()
+
+
 def campaign_params(query: QueryDict) -> dict[str, str]:
-    """The utm_* values worth keeping: known keys only, no control characters, trimmed."""
-    kept = {}
-    for key in UTM_KEYS:
-        raw = query.get(key, "")
-        value = "".join(ch for ch in raw if unicodedata.category(ch) != "Cc").strip()
-        value = value[:UTM_MAX_LENGTH].strip()
-        if value:
-            kept[key] = value
-    return kept
+    """The utm_* values worth keeping: known keys only, cleaned, the empty ones dropped."""
+    kept = {
+        key: clean_tracking_value(query.get(key, ""), max_length=UTM_MAX_LENGTH) for key in UTM_KEYS
+    }
+    return {key: value for key, value in kept.items() if value}
 
 
 def signup_url(placement: str, campaign: dict[str, str] | None = None) -> str:

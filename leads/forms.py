@@ -7,16 +7,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
 
-from certguide.campaign import UTM_KEYS
+from certguide.campaign import UTM_KEYS, clean_tracking_value
 from leads.consent import CONSENT_TEXT
 from leads.email_address import MAX_LENGTH, has_control_characters, normalise_email
 from leads.models import Lead
 from wizard.models import Attempt
-from wizard.services import clean_referrer, clean_tracking_value
+from wizard.services import clean_referrer
 
-UTM_FIELDS = list(UTM_KEYS)
 # Carried from the page that sent the visitor here; tampering shows as a form error.
-TRACKING_FIELDS = ["placement", *UTM_FIELDS, "referrer"]
+TRACKING_FIELDS = ["placement", *UTM_KEYS, "referrer"]
 HIDDEN_FIELDS = ["result", *TRACKING_FIELDS]
 PLACEMENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 FIELD_MAX_LENGTH = {name: Lead._meta.get_field(name).max_length for name in TRACKING_FIELDS}

@@ -3,8 +3,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 
+from certguide.campaign import UTM_KEYS
 from wizard.scoring import QuestionWeights
-from wizard.services import UTM_FIELDS
 
 
 class StartForm(forms.Form):
@@ -23,7 +23,7 @@ class StartForm(forms.Form):
         self.helper.form_tag = True
         self.helper.form_method = "post"
         self.helper.layout = Layout(
-            *UTM_FIELDS,
+            *UTM_KEYS,
             "referrer",
             StrictButton(label, type="submit", css_class="btn-primary btn-lg"),
         )
@@ -33,7 +33,7 @@ class StartForm(forms.Form):
         value a field rejects, such as one with a NUL byte, is simply not carried)."""
         data = self.cleaned_data
         return {
-            "utm": {n: data.get(n, "") for n in UTM_FIELDS},
+            "utm": {n: data.get(n, "") for n in UTM_KEYS},
             "referrer": data.get("referrer", ""),
         }
 

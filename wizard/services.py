@@ -6,7 +6,6 @@ cookie storage, which would give public pages a session, tie an attempt to one b
 storage instead of its URL (two tabs would mix), and need sticky state across instances.
 """
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from urllib.parse import urlsplit
@@ -14,11 +13,9 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from certguide.campaign import UTM_KEYS
+from certguide.campaign import UTM_KEYS, clean_tracking_value
 from wizard.models import Attempt, Questionnaire
 from wizard.scoring import QuestionnaireWeights, QuestionWeights, score
-
-UTM_FIELDS = UTM_KEYS
 
 
 class WizardError(Exception):
@@ -45,13 +42,6 @@ class AnswersMissing(WizardError):
         self.first_missing = first_missing
 
 
-def clean_tracking_value(value: str, *, max_length: int) -> str:
-    """Visitor-supplied text made safe to store: control characters dropped, trimmed,
-    cut to the column's length."""
-    printable = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
-    return printable.strip()[:max_length]
-
-
 def clean_referrer(value: str) -> str:
     """An http(s) URL of at most 500 characters, or "" for anything else."""
     cleaned = clean_tracking_value(value, max_length=500)
@@ -72,7 +62,7 @@ def attempt_start(
             str((utm or {}).get(name, "")),
             max_length=Attempt._meta.get_field(name).max_length,
         )
-        for name in UTM_FIELDS
+        for name in UTM_KEYS
     }
     return Attempt.objects.create(
         questionnaire=questionnaire, referrer=clean_referrer(referrer), **tracking
@@ -182,7 +172,7 @@ def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Atte
 @transaction.atomic
 def attempt_erase_personal_data(*, attempt: Attempt) -> None:
     """Blank where the visitor came from (utm_* and referrer); answers are not personal."""
-    blank = dict.fromkeys((*UTM_FIELDS, "referrer"), "")
+    blank = dict.fromkeys((*UTM_KEYS, "referrer"), "")
     Attempt.objects.filter(pk=attempt.pk).update(**blank)
     for name, value in blank.items():
         setattr(attempt, name, value)

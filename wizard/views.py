@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from certguide.campaign import UTM_KEYS
 from certguide.content_cache import cached_content_page
 from wizard.forms import AnswerForm, StartForm
 from wizard.models import Attempt, Recommendation
@@ -27,7 +28,6 @@ from wizard.questionnaires import (
     questionnaire_weights,
 )
 from wizard.services import (
-    UTM_FIELDS,
     AttemptAlreadyCompleted,
     InvalidAnswer,
     StepNotReached,
@@ -105,7 +105,7 @@ def start(request: HttpRequest) -> HttpResponse:
         else:
             weights_then = weights
         resume = step_url(remembered, min(remembered.step, max(len(weights_then) - 1, 0)) + 1)
-    initial = {name: request.GET.get(name, "") for name in UTM_FIELDS}
+    initial = {name: request.GET.get(name, "") for name in UTM_KEYS}
     initial["referrer"] = request.headers.get("referer", "")
     form = StartForm(initial=initial, label="Start again" if resume else "Start the quiz")
     return render(
