@@ -144,21 +144,20 @@ def production_env(port: int) -> dict[str, str]:
 
 SEED = """
 import json
-from wizard.questionnaires import active_questionnaire, load_weights
+from wizard.questionnaires import active_weights
 from wizard.services import attempt_record_answer, attempt_start
 
-questionnaire = active_questionnaire()
-weights = load_weights(questionnaire)
+weights = active_weights()
 first = weights.questions[0]
 
 # A finished attempt for the result page.
-done = attempt_start(questionnaire=questionnaire)
+done = attempt_start(questionnaire_id=weights.id)
 for index, question in enumerate(weights.questions):
     done = attempt_record_answer(
         attempt=done, weights=weights, index=index, choice_ids=[question.choices[0].id]
     )
 # An attempt on its first step: the step GET and POST re-answer question 1 (Next).
-open_attempt = attempt_start(questionnaire=questionnaire)
+open_attempt = attempt_start(questionnaire_id=weights.id)
 print(json.dumps({
     "step_url": f"/wizard/{open_attempt.pk}/step/1/",
     "step_post_body": f"question={first.id}&choices={first.choices[0].id}&action=next",

@@ -1,132 +1,191 @@
-"""The shared cache on Redis, degrading instead of failing while Redis is unreachable.
+"""The shared cache on Redis, answering "not cached" instead of failing.
 
 The cache only speeds pages up and counts sign-ups for the rate limit; nothing is stored
-only there. So when Redis is down, reads miss, writes are dropped and counters start
-from zero (the rate limit lets sign-ups through), and every page still works from
-PostgreSQL. settings.py puts this backend in place of Django's for any redis:// CACHE_URL.
+only there. So whenever Redis cannot serve a call (unreachable, timed out, full under
+`noeviction`, or any other RedisError), reads miss, writes are dropped and counters start
+from zero, and every page still works from the database. A value this code cannot read
+back (stored by an older release in a shape since changed) is a miss too.
+
+Built on redis-py's public API with one client per process (redis.Redis is thread-safe
+and pools its connections), rather than on Django's RedisCache, whose client is rebuilt
+on every call and can only be swapped through private attributes. settings.py puts this
+backend in place of Django's for any redis:// CACHE_URL.
 """
 
 import logging
+import pickle
 import time
+from collections.abc import Iterable
+from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 WARN_EVERY_SECONDS = 60
+# What unpickling a value written by other code can raise: a class moved or renamed, a
+# truncated or foreign byte string.
+UNREADABLE = (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError)
 
 
-class ReusedClientRedisCacheClient(RedisCacheClient):
-    """Django's client, keeping one redis.Redis per connection pool.
-
-    Django builds a new redis.Redis for every cache call, and redis-py 8 fills a table
-    of some 170 response callbacks in each: about 0.2 ms a call, four calls on a quiz
-    step. The client is thread-safe (connections come from the pool), so one will do.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+def _dumps(value: Any) -> bytes | int:
+    # Plain integers stay integers so INCR works on them (the rate-limit counters).
+    return value if type(value) is int else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
-class TolerantRedisCache(RedisCache):
-    """Django's Redis cache whose operations answer "not cached" when Redis is gone."""
+def _loads(data: bytes) -> Any:
+    try:
+        return int(data)
+    except ValueError:
+        return pickle.loads(data)  # noqa: S301 - our own Redis, our own values
+
+
+class TolerantRedisCache(BaseCache):
+    """Django's cache API on Redis; every Redis failure is logged once a minute and
+    answered as a miss (reads), a no-op (writes) or "key not found" (incr)."""
 
     _last_warning = 0.0
 
-    def __init__(self, server, params) -> None:
-        super().__init__(server, params)
-        self._class = ReusedClientRedisCacheClient
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        options = dict(params.get("OPTIONS") or {})
+        self._client = redis.Redis.from_url(server, **options)
 
-    def _unreachable(self, error: Exception) -> None:
+    def _failed(self, error: Exception) -> None:
         # Once a minute per process: an outage must not flood the logs line per request.
         now = time.monotonic()
         if now - TolerantRedisCache._last_warning >= WARN_EVERY_SECONDS:
             TolerantRedisCache._last_warning = now
-            logger.warning("cache unreachable, serving without it: %s", error)
+            logger.warning("cache unavailable, serving without it: %s", error)
 
-    def get(self, key, default=None, version=None):
+    def _ttl(self, timeout: float | None) -> int | None:
+        timeout = self.get_backend_timeout(timeout)
+        return None if timeout is None else max(0, int(timeout))
+
+    def _read(self, data: bytes | None, default: Any = None) -> Any:
+        if data is None:
+            return default
         try:
-            return super().get(key, default, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            return _loads(data)
+        except UNREADABLE:
             return default
 
-    def get_many(self, keys, version=None):
+    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
+        key = self.make_and_validate_key(key, version=version)
         try:
-            return super().get_many(keys, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            data = self._client.get(key)
+        except redis.RedisError as error:
+            self._failed(error)
+            return default
+        return self._read(data, default)
+
+    def get_many(self, keys: Iterable[str], version: int | None = None) -> dict[str, Any]:
+        keys = list(keys)
+        if not keys:
             return {}
-
-    def has_key(self, key, version=None):
+        made = [self.make_and_validate_key(key, version=version) for key in keys]
         try:
-            return super().has_key(key, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            values = self._client.mget(made)
+        except redis.RedisError as error:
+            self._failed(error)
+            return {}
+        missing = object()
+        found = {key: self._read(data, missing) for key, data in zip(keys, values, strict=True)}
+        return {key: value for key, value in found.items() if value is not missing}
+
+    def has_key(self, key: str, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            return bool(self._client.exists(key))
+        except redis.RedisError as error:
+            self._failed(error)
             return False
 
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    def _store(self, key: str, value: Any, timeout: float | None, *, only_new: bool) -> bool:
+        ttl = self._ttl(timeout)
+        if ttl == 0:
+            # Django's meaning of a zero timeout: expire at once.
+            self._client.delete(key)
+            return False
+        return bool(self._client.set(key, _dumps(value), ex=ttl, nx=only_new))
+
+    def add(self, key: str, value: Any, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
         try:
-            return super().add(key, value, timeout, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            return self._store(key, value, timeout, only_new=True)
+        except redis.RedisError as error:
+            self._failed(error)
             return False
 
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    def set(self, key: str, value: Any, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        key = self.make_and_validate_key(key, version=version)
         try:
-            super().set(key, value, timeout, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            self._store(key, value, timeout, only_new=False)
+        except redis.RedisError as error:
+            self._failed(error)
 
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+    def set_many(self, data: dict[str, Any], timeout=DEFAULT_TIMEOUT, version=None) -> list:
+        ttl = self._ttl(timeout)
         try:
-            return super().set_many(data, timeout, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            with self._client.pipeline(transaction=False) as pipe:
+                for key, value in data.items():
+                    made = self.make_and_validate_key(key, version=version)
+                    if ttl == 0:
+                        pipe.delete(made)
+                    else:
+                        pipe.set(made, _dumps(value), ex=ttl)
+                pipe.execute()
+        except redis.RedisError as error:
+            self._failed(error)
             return list(data)
+        return []
 
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+    def touch(self, key: str, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        ttl = self._ttl(timeout)
         try:
-            return super().touch(key, timeout, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            if ttl is None:
+                return bool(self._client.persist(key))
+            return bool(self._client.expire(key, ttl))
+        except redis.RedisError as error:
+            self._failed(error)
             return False
 
-    def delete(self, key, version=None):
+    def delete(self, key: str, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
         try:
-            return super().delete(key, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            return bool(self._client.delete(key))
+        except redis.RedisError as error:
+            self._failed(error)
             return False
 
-    def delete_many(self, keys, version=None):
+    def delete_many(self, keys: Iterable[str], version: int | None = None) -> None:
+        made = [self.make_and_validate_key(key, version=version) for key in keys]
+        if not made:
+            return
         try:
-            super().delete_many(keys, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            self._client.delete(*made)
+        except redis.RedisError as error:
+            self._failed(error)
 
-    def incr(self, key, delta=1, version=None):
+    def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
+        made = self.make_and_validate_key(key, version=version)
         try:
-            return super().incr(key, delta, version)
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            if not self._client.exists(made):
+                raise ValueError(f"Key '{key}' not found.")
+            return self._client.incr(made, delta)
+        except redis.RedisError as error:
+            self._failed(error)
             # What incr() says for a missing key: callers already handle it.
-            raise ValueError(f"Key '{key}' not found (cache unreachable).") from error
+            raise ValueError(f"Key '{key}' not found (cache unavailable).") from error
 
-    def clear(self):
+    def clear(self) -> None:
         try:
-            super().clear()
-        except UNREACHABLE as error:
-            self._unreachable(error)
+            self._client.flushdb()
+        except redis.RedisError as error:
+            self._failed(error)
+
+    def close(self, **kwargs: Any) -> None:
+        # One client for the life of the process: its pool keeps the connections.
+        pass

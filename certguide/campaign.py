@@ -4,12 +4,15 @@ import unicodedata
 from urllib.parse import urlencode
 
 from django.http import QueryDict
+from django.urls import reverse
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 UTM_MAX_LENGTH = 100  # Lead.utm_* hold at most this many characters.
 
-SIGNUP_PATH = "/free-training/"
-WIZARD_PATH = "/wizard/"
+# The campaign a page shared by every visitor is rendered with: its campaign-keeping links
+# end in this parameter, which content_cache.fill_campaign() replaces with the visitor's
+# own utm_* values when the page is served.
+CAMPAIGN_SLOT = {"__campaign__": ""}
 
 
 def clean_tracking_value(value: str, *, max_length: int) -> str:
@@ -29,9 +32,11 @@ def campaign_params(query: QueryDict) -> dict[str, str]:
 
 def signup_url(placement: str, campaign: dict[str, str] | None = None) -> str:
     """The lead form's URL for a call to action at `placement`, keeping the campaign."""
-    return f"{SIGNUP_PATH}?{urlencode({'placement': placement, **(campaign or {})})}"
+    query = urlencode({"placement": placement, **(campaign or {})})
+    return f"{reverse('leads:signup')}?{query}"
 
 
 def wizard_url(campaign: dict[str, str] | None = None) -> str:
     """The wizard's start URL, keeping the campaign."""
-    return f"{WIZARD_PATH}?{urlencode(campaign)}" if campaign else WIZARD_PATH
+    start = reverse("wizard:start")
+    return f"{start}?{urlencode(campaign)}" if campaign else start

@@ -1,78 +1,55 @@
-"""Rendered content pages kept in Django's cache until marketers change the content.
+"""Rendered pages that are the same for every visitor, kept per content generation.
 
-Every cache key carries a content version. Saving or deleting any content row replaces the
-version (see the receivers at the end of certguide/models.py), so every page rendered
-before the change is simply never read again and ages out of the cache on its own.
+One copy per path, whatever the query string: a visitor's utm_* values are written into the
+page's campaign-keeping links when the page is served (fill_campaign), so a flood of
+distinct campaign values cannot multiply the cached copies. Only 200 answers are kept; a
+hit touches no database.
 """
 
-import hashlib
-import json
-import uuid
+import re
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
-from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import escape
 
-from certguide.campaign import campaign_params
+from certguide import generations
+from certguide.campaign import CAMPAIGN_SLOT, campaign_params
 
-VERSION_KEY = "certguide:content-version"
-# A saved change reaches every process at once through a shared cache (Redis). With the
-# default per-process cache, other gunicorn workers keep their own copy of the version, so
-# a short lifetime bounds how long they can show the old page.
-PAGE_TIMEOUT = 5 * 60
-
-
-def content_version() -> str:
-    """The current content version, created on first use (or after the cache lost it)."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # add() so two first requests agree on one version instead of overwriting each other.
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_KEY)
-    return version
+# The slot as campaign.signup_url()/wizard_url() write it into an attribute (after "?" or
+# an escaped "&").
+_SLOT = re.compile(rb"(\?|&amp;)" + re.escape(next(iter(CAMPAIGN_SLOT)).encode()) + rb"=")
 
 
-def _replace_version() -> None:
-    # A fresh random value, never a counter: a counter restarted after eviction could
-    # come back to a number whose stale pages are still cached.
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+def fill_campaign(content: bytes, campaign: dict[str, str]) -> bytes:
+    """The page with its campaign slots holding the visitor's utm_* values (or removed)."""
+    if not campaign:
+        return _SLOT.sub(b"", content)
+    query = escape(urlencode(campaign)).encode()
+    return _SLOT.sub(lambda match: match.group(1) + query, content)
 
 
-def content_changed(**kwargs: object) -> None:
-    """Signal receiver: forget every rendered content page, now and once more at commit.
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the view's page from the content generation's cache.
 
-    Now, so the change shows at once to the code that made it; again at commit, because a
-    page rendered by another request between the first bump and the commit may have cached
-    the old content under the new version.
-    """
-    _replace_version()
-    transaction.on_commit(_replace_version)
-
-
-def page_cache_key(path: str, campaign: dict[str, str]) -> str:
-    """Key for one rendered page: the content version, the path and the kept utm values."""
-    fingerprint = hashlib.sha256(json.dumps([path, sorted(campaign.items())]).encode()).hexdigest()
-    return f"certguide:page:{content_version()}:{fingerprint}"
-
-
-def cached_content_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve a content page from the cache; the view gets the kept utm values as `campaign`.
-
-    A cache hit touches no database. Only 200 answers are stored, so a 404 is never cached.
+    The view is called with `campaign=CAMPAIGN_SLOT` and passes it on to its template, whose
+    campaign-keeping links then carry a slot instead of any visitor's values.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        campaign = campaign_params(request.GET)
-        key = page_cache_key(request.path, campaign)
-        content = cache.get(key)
-        if content is not None:
-            return HttpResponse(content)
-        response = view(request, *args, campaign=campaign, **kwargs)
-        if response.status_code == 200:
-            cache.set(key, response.content, PAGE_TIMEOUT)
+        name = f"page:{request.path}"
+        generation, content = generations.lookup(generations.Family.CONTENT, name)
+        if content is generations.MISSING:
+            response = view(request, *args, campaign=CAMPAIGN_SLOT, **kwargs)
+            if response.status_code != 200:
+                return response
+            content = response.content
+            generations.keep(generations.Family.CONTENT, name, generation, content)
+        else:
+            response = HttpResponse()
+        response.content = fill_campaign(content, campaign_params(request.GET))
         return response
 
     return wrapper

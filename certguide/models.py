@@ -1,12 +1,8 @@
 """Site content: the two certifications and the page copy marketers edit in the admin."""
 
-from django.apps import apps
 from django.db import models
 from django.db.models import Prefetch, Q
-from django.db.models.signals import post_delete, post_migrate, post_save
 from django.urls import reverse
-
-from certguide.content_cache import content_changed
 
 
 class CertificationQuerySet(models.QuerySet):
@@ -156,18 +152,3 @@ class PageSection(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.slug
-
-
-# Any saved or deleted content row makes every cached content page stale. A receiver rather
-# than the admin's save_model: it also catches the admin's inline rows (saved by formsets,
-# not save_model), deletes from the changelist and edits from the shell. Queryset.update()
-# sends no signal; content code does not use it. After `migrate` (a data migration may have
-# changed copy) the cached pages are dropped too.
-for _model in (Certification, CertificationPoint, PageSection):
-    _name = _model.__name__
-    post_save.connect(content_changed, sender=_model, dispatch_uid=f"certguide-saved-{_name}")
-    post_delete.connect(content_changed, sender=_model, dispatch_uid=f"certguide-deleted-{_name}")
-# post_migrate is sent once per installed app; listening to ours alone bumps the version once.
-post_migrate.connect(
-    content_changed, sender=apps.get_app_config("certguide"), dispatch_uid="certguide-migrated"
-)

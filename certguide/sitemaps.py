@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import sitemaps
 from django.urls import reverse
 
-from certguide.campaign import SIGNUP_PATH, WIZARD_PATH
 from certguide.models import Certification
 
 
@@ -24,11 +23,10 @@ class PageSitemap(SiteURLSitemap):
     changefreq = "weekly"
 
     def items(self) -> list[str]:
-        return ["home", "compare", "choose", WIZARD_PATH, SIGNUP_PATH]
+        return ["home", "compare", "choose", "wizard:start", "leads:signup"]
 
     def location(self, item: str) -> str:
-        # The wizard and lead form belong to other apps: their paths are fixed by PRODUCT.md.
-        return item if item.startswith("/") else reverse(item)
+        return reverse(item)
 
 
 class CertificationSitemap(SiteURLSitemap):

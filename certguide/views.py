@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from certguide.content_cache import cached_content_page
+from certguide.content_cache import cached_page
 from certguide.context_processors import site
 from certguide.middleware import DATABASE_UNREACHABLE, database_unavailable
 from certguide.models import Certification, PageSection
@@ -53,7 +53,7 @@ def _render_page(
 
 
 @require_safe
-@cached_content_page
+@cached_page
 def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     return _render_page(
         request,
@@ -69,7 +69,7 @@ def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
 
 
 @require_safe
-@cached_content_page
+@cached_page
 def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) -> HttpResponse:
     certifications = list(Certification.objects.for_pages())
     current = next((c for c in certifications if c.slug == slug), None)
@@ -92,7 +92,7 @@ def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) 
 
 
 @require_safe
-@cached_content_page
+@cached_page
 def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     certifications = list(Certification.objects.order_by("order", "code"))
     # One table row per comparison field: (label, [(certification, value), ...]).
@@ -115,7 +115,7 @@ def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
 
 
 @require_safe
-@cached_content_page
+@cached_page
 def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     return _render_page(
         request,

@@ -44,3 +44,10 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(execute=True):` runs what the block left for commit time, as a real
+    request's commit would (the cache bumps of certguide.generations wait for it)."""
+    return django_capture_on_commit_callbacks

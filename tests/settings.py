@@ -35,3 +35,6 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SESSION_COOKIE_NAME = "sessionid"
 CSRF_COOKIE_NAME = "csrftoken"
+
+# A value that carries a CSRF token must never be cached for every visitor: fail the test.
+GENERATIONS_STRICT = True

@@ -22,7 +22,7 @@ from leads.models import Lead
 from leads.tokens import Purpose, make_token
 from tests.leads.conftest import make_lead
 from wizard.models import Attempt, Recommendation
-from wizard.questionnaires import active_questionnaire
+from wizard.questionnaires import active_weights
 
 SCRIPT = "<script>alert('x')</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'
@@ -73,7 +73,7 @@ CONTENT_PAGES = ["/", "/compare/", "/choose/", "/certifications/csm/", "/certifi
 
 def make_attempt(**fields) -> Attempt:
     defaults = {
-        "questionnaire": active_questionnaire(),
+        "questionnaire_id": active_weights().id,
         "completed_at": timezone.now(),
         "csm_score": 70,
         "cspo_score": 40,

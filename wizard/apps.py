@@ -6,5 +6,9 @@ class WizardConfig(AppConfig):
     verbose_name = "Recommendation wizard"
 
     def ready(self) -> None:
-        # Connects the receivers that drop cached questionnaires when one is edited.
-        from wizard import questionnaires  # noqa: F401
+        from certguide import generations
+        from wizard.models import Choice, Question, Questionnaire
+
+        generations.bump_on_change(
+            generations.Family.QUESTIONNAIRE, Questionnaire, Question, Choice
+        )

@@ -99,9 +99,11 @@ class AnswerForm(forms.Form):
             )
         self.helper = FormHelper()
         self.action = action
-        # The <form> tag and CSRF token are the template's, so the rendered answers (the
-        # slow part of the page) can be cached for every visitor: see answer_fragment_key.
+        # The <form> tag and CSRF token are the page's, so the rendered answers (the slow
+        # part of the page) can be shared by every visitor. crispy writes a token even with
+        # form_tag off unless told not to: one cached token once locked out every visitor.
         self.helper.form_tag = False
+        self.helper.disable_csrf = True
         # The page's h1 shows the question; the legend names the group for screen readers.
         self.helper.label_class = "visually-hidden"
         self.helper.layout = Layout(

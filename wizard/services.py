@@ -54,7 +54,7 @@ def clean_referrer(value: str) -> str:
 
 @transaction.atomic
 def attempt_start(
-    *, questionnaire: Questionnaire, utm: Mapping[str, str] | None = None, referrer: str = ""
+    *, questionnaire_id: int, utm: Mapping[str, str] | None = None, referrer: str = ""
 ) -> Attempt:
     """Start an attempt at the questionnaire, keeping where the visitor came from."""
     tracking = {
@@ -65,7 +65,7 @@ def attempt_start(
         for name in UTM_KEYS
     }
     return Attempt.objects.create(
-        questionnaire=questionnaire, referrer=clean_referrer(referrer), **tracking
+        questionnaire_id=questionnaire_id, referrer=clean_referrer(referrer), **tracking
     )
 
 

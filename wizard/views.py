@@ -14,19 +14,17 @@ from django.contrib import messages
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from certguide import generations
 from certguide.campaign import UTM_KEYS
-from certguide.content_cache import cached_content_page
+from certguide.content_cache import cached_page
 from wizard.forms import AnswerForm, StartForm
 from wizard.models import Attempt, Recommendation
-from wizard.questionnaires import (
-    active_questionnaire,
-    answer_fragment_key,
-    questionnaire_weights,
-)
+from wizard.questionnaires import active_weights, questionnaire_weights
 from wizard.services import (
     AttemptAlreadyCompleted,
     InvalidAnswer,
@@ -84,24 +82,23 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     """GET shows the intro (and a resume link); only the POSTed Start button creates a
     row, so crawlers following links never start attempts."""
-    questionnaire = active_questionnaire()
-    if questionnaire is None:
+    weights = active_weights()
+    if weights is None:
         return _unavailable(request)
     if request.method == "POST":
         form = StartForm(request.POST)
         form.is_valid()  # Its errors are never shown: see StartForm.tracking().
-        attempt = attempt_start(questionnaire=questionnaire, **form.tracking())
+        attempt = attempt_start(questionnaire_id=weights.id, **form.tracking())
         response = redirect(step_url(attempt, 1))
         _remember(request, response, attempt)
         return response
 
-    weights = questionnaire_weights(questionnaire)
     remembered = _remembered_attempt(request)
     resume = None
     if remembered is not None and not remembered.is_completed:
         # An attempt keeps the questionnaire it started on, almost always this one.
-        if remembered.questionnaire_id != questionnaire.pk:
-            weights_then = questionnaire_weights(remembered.questionnaire)
+        if remembered.questionnaire_id != weights.id:
+            weights_then = questionnaire_weights(remembered.questionnaire_id) or weights
         else:
             weights_then = weights
         resume = step_url(remembered, min(remembered.step, max(len(weights_then) - 1, 0)) + 1)
@@ -134,13 +131,13 @@ def start(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
-    attempt = Attempt.objects.select_related("questionnaire").filter(pk=attempt_id).first()
+    attempt = Attempt.objects.filter(pk=attempt_id).first()
     if attempt is None:
         return _not_found(request)
     if attempt.is_completed:
         return redirect(result_url(attempt))
-    weights = questionnaire_weights(attempt.questionnaire)
-    total = len(weights)
+    weights = questionnaire_weights(attempt.questionnaire_id)
+    total = len(weights) if weights is not None else 0
     if total == 0:
         return _unavailable(request)
     furthest = min(attempt.step, total - 1) + 1
@@ -190,7 +187,7 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
             # Back never needs a valid answer: nothing is saved and the visitor goes back.
             return redirect(back)
         status = 422
-        fragment_key = None  # errors are per visitor: never from the cache
+        answers = render_to_string("wizard/step.html#answers", {"form": form})
     else:
         stored = attempt.answers.get(str(question.id)) or []
         picked = [str(i) for i in stored] if isinstance(stored, list) else []
@@ -202,19 +199,17 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
             **form_kwargs,
         )
         status = 200
-        fragment_key = answer_fragment_key(
-            question=question, number=number, total=total, picked=picked
+        # The same question, position and picked answers render the same HTML for every
+        # visitor (the CSRF token is outside it, in the page): crispy runs once per edit.
+        answers = generations.cached(
+            generations.Family.QUESTIONNAIRE,
+            f"answers:{question.id}:{number}/{total}:{','.join(sorted(picked))}",
+            lambda: render_to_string("wizard/step.html#answers", {"form": form}),
         )
     return render(
         request,
         "wizard/step.html",
-        {
-            "form": form,
-            "question": question,
-            "number": number,
-            "total": total,
-            "fragment_key": fragment_key,
-        },
+        {"form": form, "question": question, "number": number, "total": total, "answers": answers},
         status=status,
     )
 
@@ -243,7 +238,7 @@ def _noindex(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 @_noindex
 # A completed result never changes (it was frozen at completion), so it is cached like a
 # content page: only a 200 is stored, and an edit to the site's copy re-renders it.
-@cached_content_page
+@cached_page
 def result(
     request: HttpRequest, attempt_id: uuid.UUID, *, campaign: dict[str, str]
 ) -> HttpResponse:

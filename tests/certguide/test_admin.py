@@ -24,7 +24,7 @@ def inline_prefix(data: dict[str, str], kind_text: str) -> str:
 
 
 def test_certification_inline_lists_are_edited_in_the_admin_and_shown_on_the_page(
-    admin_client, visitor, csm
+    admin_client, visitor, csm, committed
 ):
     visitor.get("/certifications/csm/")  # the page is now cached
     url = f"/admin/certguide/certification/{csm.pk}/change/"
@@ -42,7 +42,8 @@ def test_certification_inline_lists_are_edited_in_the_admin_and_shown_on_the_pag
         }
     )
     data["focus"] = "Helping the team run Scrum well"
-    response = admin_client.post(url, data)
+    with committed(execute=True):
+        response = admin_client.post(url, data)
 
     assert response.status_code == 302, response.content.decode()
     csm = Certification.objects.for_pages().get(slug="csm")
@@ -55,7 +56,9 @@ def test_certification_inline_lists_are_edited_in_the_admin_and_shown_on_the_pag
     assert "Helping the team run Scrum well" in visitor.get("/compare/").content.decode()
 
 
-def test_deleting_an_inline_row_in_the_admin_removes_it_from_the_page(admin_client, visitor, cspo):
+def test_deleting_an_inline_row_in_the_admin_removes_it_from_the_page(
+    admin_client, visitor, committed, cspo
+):
     doomed = cspo.audiences[-1]
     visitor.get("/certifications/cspo/")
     url = f"/admin/certguide/certification/{cspo.pk}/change/"
@@ -63,21 +66,23 @@ def test_deleting_an_inline_row_in_the_admin_removes_it_from_the_page(admin_clie
     audiences = inline_prefix(data, cspo.audiences[0].text)
     data[f"{audiences}-4-DELETE"] = "on"
 
-    response = admin_client.post(url, data)
+    with committed(execute=True):
+        response = admin_client.post(url, data)
 
     assert response.status_code == 302
     assert not CertificationPoint.objects.filter(pk=doomed.pk).exists()
     assert doomed.text not in unescape(visitor.get("/certifications/cspo/").content.decode())
 
 
-def test_script_typed_into_admin_copy_is_shown_escaped(admin_client, visitor):
+def test_script_typed_into_admin_copy_is_shown_escaped(admin_client, visitor, committed):
     section = PageSection.objects.get(slug="home-intro")
     visitor.get("/")
     url = f"/admin/certguide/pagesection/{section.pk}/change/"
     data = change_form(admin_client, url)
     data["body"] = 'Welcome <script>alert("owned")</script> and <b onclick="x()">hi</b>'
 
-    response = admin_client.post(url, data)
+    with committed(execute=True):
+        response = admin_client.post(url, data)
     html = visitor.get("/").content.decode()
 
     assert response.status_code == 302
@@ -86,7 +91,7 @@ def test_script_typed_into_admin_copy_is_shown_escaped(admin_client, visitor):
     assert "<b onclick" not in html
 
 
-def test_page_copy_edited_in_the_admin_replaces_the_cached_page(admin_client, visitor):
+def test_page_copy_edited_in_the_admin_replaces_the_cached_page(admin_client, visitor, committed):
     section = PageSection.objects.get(slug="continuous-learning")
     visitor.get("/choose/")
     url = f"/admin/certguide/pagesection/{section.pk}/change/"
@@ -94,20 +99,22 @@ def test_page_copy_edited_in_the_admin_replaces_the_cached_page(admin_client, vi
     data["title"] = "Never stop learning"
     data["body"] = "Join a **local meetup**."
 
-    admin_client.post(url, data)
+    with committed(execute=True):
+        admin_client.post(url, data)
     html = visitor.get("/choose/").content.decode()
 
     assert "Never stop learning" in html
     assert "<strong>local meetup</strong>" in html
 
 
-def test_section_deleted_in_the_admin_disappears_from_the_page(admin_client, visitor):
+def test_section_deleted_in_the_admin_disappears_from_the_page(admin_client, visitor, committed):
     section = PageSection.objects.get(slug="conclusion")
     visitor.get("/")
 
-    response = admin_client.post(
-        f"/admin/certguide/pagesection/{section.pk}/delete/", {"post": "yes"}
-    )
+    with committed(execute=True):
+        response = admin_client.post(
+            f"/admin/certguide/pagesection/{section.pk}/delete/", {"post": "yes"}
+        )
     html = visitor.get("/").content.decode()
 
     assert response.status_code == 302

@@ -2,9 +2,8 @@ import pytest
 from django.urls import reverse
 
 from tests.wizard.conftest import start_attempt
-from wizard import questionnaires
 from wizard.models import Attempt, Choice, Questionnaire, Recommendation
-from wizard.questionnaires import active_questionnaire, questionnaire_weights
+from wizard.questionnaires import active_weights, questionnaire_weights
 from wizard.services import (
     attempt_complete,
     attempt_erase_personal_data,
@@ -75,8 +74,8 @@ def test_preview_needs_staff(client, make_questionnaire):
 
 def test_attempt_admin_is_read_only_with_readable_answers(admin_client, client, make_questionnaire):
     questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
-    attempt = attempt_start(questionnaire=questionnaire)
-    weights = questionnaire_weights(questionnaire)
+    attempt = attempt_start(questionnaire_id=questionnaire.pk)
+    weights = questionnaire_weights(questionnaire.pk)
     attempt_record_answer(
         attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
     )
@@ -103,7 +102,7 @@ def test_staff_without_superuser_cannot_delete_attempts(
         *Permission.objects.filter(codename__in=["view_attempt", "delete_attempt"])
     )
     client.force_login(staff)
-    attempt = attempt_start(questionnaire=make_questionnaire())
+    attempt = attempt_start(questionnaire_id=make_questionnaire().pk)
 
     response = client.post(
         reverse("admin:wizard_attempt_delete", args=[attempt.pk]), {"post": "yes"}
@@ -116,11 +115,11 @@ def test_staff_without_superuser_cannot_delete_attempts(
 def test_erase_personal_data_blanks_tracking_and_keeps_the_result(make_questionnaire):
     questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
     attempt = attempt_start(
-        questionnaire=questionnaire,
+        questionnaire_id=questionnaire.pk,
         utm={"utm_source": "news", "utm_campaign": "spring"},
         referrer="https://example.com/",
     )
-    weights = questionnaire_weights(questionnaire)
+    weights = questionnaire_weights(questionnaire.pk)
     attempt_record_answer(
         attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
     )
@@ -136,8 +135,8 @@ def test_completing_twice_is_refused(make_questionnaire):
     from wizard.services import AttemptAlreadyCompleted
 
     questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
-    attempt = attempt_start(questionnaire=questionnaire)
-    weights = questionnaire_weights(questionnaire)
+    attempt = attempt_start(questionnaire_id=questionnaire.pk)
+    weights = questionnaire_weights(questionnaire.pk)
     attempt_record_answer(
         attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
     )
@@ -148,14 +147,17 @@ def test_completing_twice_is_refused(make_questionnaire):
         attempt_complete(attempt=stale, weights=weights)
 
 
-def test_activating_a_questionnaire_switches_the_quiz(client, make_questionnaire):
+def test_activating_a_questionnaire_switches_the_quiz(
+    client, make_questionnaire, django_capture_on_commit_callbacks
+):
     old = make_questionnaire(name="Old")
     new = make_questionnaire(name="New", is_active=False)
-    assert active_questionnaire() == old
+    assert active_weights().id == old.pk
 
-    questionnaire_activate(questionnaire=new)
+    with django_capture_on_commit_callbacks(execute=True):
+        questionnaire_activate(questionnaire=new)
 
-    assert active_questionnaire() == new
+    assert active_weights().id == new.pk
     assert start_attempt(client).questionnaire == new
     old.refresh_from_db()
     assert not old.is_active
@@ -183,7 +185,8 @@ def test_step_get_and_post_stay_within_their_query_budgets(
     attempt = start_attempt(client)
     choices = [q.choices.first() for q in attempt.questionnaire.questions.order_by("order")]
 
-    with django_assert_max_num_queries(3):  # attempt + questions + choices, cold cache
+    # Cold cache: attempt + questionnaire + questions + choices.
+    with django_assert_max_num_queries(4):
         assert client.get(step_url(attempt, 1)).status_code == 200
     with django_assert_max_num_queries(1):  # warm cache: the attempt only
         assert client.get(step_url(attempt, 1)).status_code == 200
@@ -213,34 +216,54 @@ def test_intro_uses_the_cached_questionnaire(
 
 
 @pytest.fixture
-def generation_reads(monkeypatch):
-    """How many times the questionnaire generation is read from the cache."""
-    reads = []
-    real = questionnaires._generation
-    monkeypatch.setattr(questionnaires, "_generation", lambda: reads.append(1) or real())
-    return reads
+def cache_round_trips(monkeypatch):
+    """The calls this process makes to the shared cache (each one a round trip on Redis;
+    the local-memory cache's get_many calls its own get, which is not counted again)."""
+    from django.core.cache import cache
+
+    calls: list[str] = []
+    depth = [0]
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            if depth[0] == 0:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return real(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return call
+
+    for name in ("get", "get_many", "set", "add", "incr", "delete", "set_many"):
+        monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+    return calls
 
 
-def test_a_step_page_reads_the_generation_once(client, make_questionnaire, generation_reads):
+def test_a_warm_step_page_makes_two_cache_round_trips(
+    client, make_questionnaire, cache_round_trips
+):
     make_questionnaire()
     attempt = start_attempt(client)
     client.get(step_url(attempt, 1))
-    generation_reads.clear()
+    cache_round_trips.clear()
 
     assert client.get(step_url(attempt, 1)).status_code == 200
 
-    assert len(generation_reads) == 1
+    # The questionnaire, then the rendered answers: each read with its generation at once.
+    assert cache_round_trips == ["get_many", "get_many"]
 
 
 def test_intro_with_a_resume_cookie_reads_only_the_attempt(
-    client, make_questionnaire, generation_reads, django_assert_num_queries
+    client, make_questionnaire, cache_round_trips, django_assert_num_queries
 ):
     make_questionnaire()
     start_attempt(client)
     client.get("/wizard/")
-    generation_reads.clear()
+    cache_round_trips.clear()
 
     with django_assert_num_queries(1):
         assert b"Continue the quiz" in client.get("/wizard/").content
 
-    assert len(generation_reads) == 2  # the active questionnaire, then its weights
+    assert cache_round_trips == ["get_many"]  # the active questionnaire, with its generation

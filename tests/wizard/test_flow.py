@@ -391,13 +391,14 @@ def test_no_active_questionnaire_is_a_friendly_503(client, make_questionnaire):
     assert Attempt.objects.count() == 0
 
 
-def test_a_choice_deleted_mid_quiz_asks_the_question_again(client, make_questionnaire):
+def test_a_choice_deleted_mid_quiz_asks_the_question_again(client, make_questionnaire, committed):
     make_questionnaire([[(3, 0), (0, 3)], [(1, 0), (0, 1)]])
     attempt = start_attempt(client)
     first, second = questions_of(attempt)
     chosen = first_choice(first)
     answer(client, attempt, 1, [chosen])
-    chosen.delete()
+    with committed(execute=True):
+        chosen.delete()
 
     response = answer(client, attempt, 2, [first_choice(second)])
 
@@ -480,7 +481,9 @@ def test_seeded_choices_all_explain_themselves(seeded_questionnaire):
     assert choices.filter(recommends_both=True, text__icontains="transformation").exists()
 
 
-def test_completed_attempts_keep_their_outcome_after_weights_change(client, make_questionnaire):
+def test_completed_attempts_keep_their_outcome_after_weights_change(
+    client, make_questionnaire, committed
+):
     make_questionnaire([[(3, 0), (0, 3)]])
     attempt = start_attempt(client)
     question = questions_of(attempt)[0]
@@ -488,9 +491,10 @@ def test_completed_attempts_keep_their_outcome_after_weights_change(client, make
     answer(client, attempt, 1, [chosen])
 
     chosen.csm_points, chosen.cspo_points, chosen.text = 0, 9, "Renamed"
-    chosen.save()
     question.text = "Reworded?"
-    question.save()
+    with committed(execute=True):
+        chosen.save()
+        question.save()
 
     attempt.refresh_from_db()
     page = client.get(result_url(attempt)).content.decode()
@@ -506,7 +510,9 @@ def test_completed_attempts_keep_their_outcome_after_weights_change(client, make
     assert fresh.outcome == Recommendation.CSPO
 
 
-def test_cached_step_page_shows_an_answer_edited_in_the_admin(client, make_questionnaire):
+def test_cached_step_page_shows_an_answer_edited_in_the_admin(
+    client, make_questionnaire, committed
+):
     make_questionnaire()
     attempt = start_attempt(client)
     url = step_url(attempt, 1)
@@ -514,7 +520,8 @@ def test_cached_step_page_shows_an_answer_edited_in_the_admin(client, make_quest
 
     choice = first_choice(questions_of(attempt)[0])
     choice.text = "Removing obstacles for the team"
-    choice.save()
+    with committed(execute=True):
+        choice.save()
 
     page = client.get(url).content.decode()
     assert "Removing obstacles for the team" in page

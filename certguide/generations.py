@@ -1,0 +1,151 @@
+"""The site's one caching scheme: values derived from admin-edited data, kept per generation.
+
+Each family of admin-edited data (the site's copy, the questionnaires) has a generation: a
+random token in the cache. Every cached value of a family is stored as
+``(generation, value)`` and read together with the current generation in one round trip
+(``get_many``); a value stored under another generation is a miss. Saving or deleting a
+row of the family replaces the generation **after the transaction commits**, so a request
+that reads while an edit is still uncommitted can only store the old data under the old
+generation, which nobody reads once the edit is visible.
+
+Rules for whatever is cached through this module:
+- Nothing per visitor: no CSRF token, no cookie value, no attempt of another visitor.
+  `cached()` refuses a value that carries a CSRF token (the bug that once served one
+  visitor's token to everyone).
+- Plain data or HTML strings, never model instances. When the shape of a cached value
+  changes, bump SCHEMA: the keys change and a deploy on a warm Redis reads nothing the old
+  code wrote.
+- Generations are random, never counters: a counter restarted after an eviction could come
+  back to a number whose stale values are still cached.
+
+With the per-process cache (no CACHE_URL), a bump reaches only the process that made the
+edit, so entries then live SHORT_TIMEOUT; with a shared cache (Redis) they live a day.
+"""
+
+import enum
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# Bump when the shape of any value cached through this module changes.
+SCHEMA = 1
+SHARED_TIMEOUT = 60 * 60 * 24
+SHORT_TIMEOUT = 5 * 60
+# What `{% csrf_token %}` and `get_token()` put in a page; never in a shared value.
+CSRF_MARKERS = ("csrfmiddlewaretoken", "csrftoken")
+
+
+class Family(enum.StrEnum):
+    """A family of admin-edited data; an edit to any row of it bumps its generation."""
+
+    CONTENT = "content"  # certifications, their points, page sections
+    QUESTIONNAIRE = "questionnaire"  # questionnaires, questions, choices
+
+
+class PerVisitorValue(ValueError):
+    """A value about to be shared between visitors carries one visitor's secret."""
+
+
+# What lookup() answers when nothing is kept for the current generation (None may be a
+# value worth keeping).
+MISSING = object()
+
+
+def _prefix(family: Family) -> str:
+    return f"cg:{SCHEMA}:{family}"
+
+
+def _generation_key(family: Family) -> str:
+    return f"{_prefix(family)}:generation"
+
+
+def _value_key(family: Family, name: str) -> str:
+    return f"{_prefix(family)}:{name}"
+
+
+def _timeout() -> int:
+    shared = settings.CACHES["default"]["BACKEND"] == "certguide.cache.TolerantRedisCache"
+    return SHARED_TIMEOUT if shared else SHORT_TIMEOUT
+
+
+def _new_generation(family: Family) -> str:
+    fresh = uuid.uuid4().hex
+    # add(): two first readers agree on one generation instead of overwriting each other.
+    cache.add(_generation_key(family), fresh, timeout=None)
+    return cache.get(_generation_key(family)) or fresh
+
+
+def _shareable(value: object, *, name: str) -> bool:
+    text = value.decode(errors="ignore") if isinstance(value, bytes) else value
+    if not (isinstance(text, str) and any(marker in text for marker in CSRF_MARKERS)):
+        return True
+    message = f"refusing to cache {name!r}: it carries a CSRF token"
+    if settings.DEBUG or getattr(settings, "GENERATIONS_STRICT", False):
+        raise PerVisitorValue(message)
+    # In production the page is still served, uncached: a visitor gets the page and no
+    # visitor gets another's token.
+    logger.error(message)
+    return False
+
+
+def lookup(family: Family, name: str) -> tuple[str, object]:
+    """The family's current generation and the value kept for it under `name` (MISSING
+    when there is none), in one round trip.
+
+    `name` must say everything the value depends on besides the family's data (a question
+    id, a page path, the answers shown as picked).
+    """
+    generation_key = _generation_key(family)
+    found = cache.get_many([generation_key, _value_key(family, name)])
+    generation = found.get(generation_key) or _new_generation(family)
+    entry = found.get(_value_key(family, name))
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
+        return generation, entry[1]
+    return generation, MISSING
+
+
+def keep(family: Family, name: str, generation: str, value: object) -> None:
+    """Store `value` under the generation read (by lookup) BEFORE the data was: if an edit
+    committed in between, the value lands under the old generation and is never read."""
+    if _shareable(value, name=name):
+        cache.set(_value_key(family, name), (generation, value), _timeout())
+
+
+def cached[T](family: Family, name: str, compute: Callable[[], T]) -> T:
+    """`compute()`'s value for the family's current generation: from the cache when it is
+    there (one round trip), else computed, kept and returned."""
+    generation, value = lookup(family, name)
+    if value is MISSING:
+        value = compute()
+        keep(family, name, generation, value)
+    return value
+
+
+def _replace_generation(family: Family) -> None:
+    cache.set(_generation_key(family), uuid.uuid4().hex, timeout=None)
+
+
+def bump(family: Family) -> None:
+    """Make every cached value of the family stale once the current transaction commits
+    (at once outside a transaction)."""
+    transaction.on_commit(lambda: _replace_generation(family), robust=True)
+
+
+def bump_on_change(family: Family, *models: type) -> None:
+    """Connect the family's bump to every save and delete of `models` (from an AppConfig's
+    ready()). QuerySet.update() sends no signal; no code edits these rows that way."""
+    from django.db.models.signals import post_delete, post_save
+
+    def receiver(**kwargs: object) -> None:
+        bump(family)
+
+    for model in models:
+        uid = f"generations-{family}-{model._meta.label_lower}"
+        post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"{uid}-saved")
+        post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"{uid}-deleted")
