@@ -51,3 +51,62 @@ def committed(django_capture_on_commit_callbacks):
     """`with committed(execute=True):` runs what the block left for commit time, as a real
     request's commit would (the cache bumps of certguide.generations wait for it)."""
     return django_capture_on_commit_callbacks
+
+
+class Visitor:
+    """One person with a browser of their own: own cookie jar, CSRF checks enforced, and
+    every form posted the way a browser would, with the token of the page it came from."""
+
+    def __init__(self, name: str) -> None:
+        from django.test import Client
+
+        self.name = name
+        self.client = Client(enforce_csrf_checks=True)
+        self.page = None
+
+    def get(self, url: str, **kwargs):
+        self.page = self.client.get(url, **kwargs)
+        return self.page
+
+    def submit(self, url: str, data: dict[str, object], **kwargs):
+        """POST `data` from the current page's form: its hidden fields (the CSRF token
+        among them) are carried as a browser carries them."""
+        from tests.certguide.conftest import form_data
+
+        hidden = {
+            name: value
+            for name, value in form_data(self.page.content.decode()).items()
+            if name in ("csrfmiddlewaretoken",) or name.startswith("utm_") or name == "referrer"
+        }
+        return self.client.post(url, {**hidden, **data}, **kwargs)
+
+    def secrets(self) -> set[str]:
+        """Every value this visitor's browser holds that nobody else may see."""
+        return {morsel.value for morsel in self.client.cookies.values() if morsel.value}
+
+
+@pytest.fixture
+def visitors():
+    """`visitors(n)`: n visitors, each with a browser of their own."""
+    return lambda n: [Visitor(f"visitor {i + 1}") for i in range(n)]
+
+
+@pytest.fixture
+def real_redis(settings):
+    """The production cache backend on the machine's Redis (database 9, emptied)."""
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 6379)) != 0:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "certguide.cache.TolerantRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/9",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    yield cache
+    cache.clear()

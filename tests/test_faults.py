@@ -228,27 +228,6 @@ def test_an_outage_after_the_view_saving_the_session_is_a_503_too(client, monkey
     assert_branded_503(response)
 
 
-@pytest.fixture
-def real_redis(settings):
-    """The production cache backend on the machine's Redis (database 9, emptied)."""
-    import socket
-
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", 6379)) != 0:
-            pytest.skip("no Redis on 127.0.0.1:6379")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "certguide.cache.TolerantRedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/9",
-        }
-    }
-    from django.core.cache import cache
-
-    cache.clear()
-    yield cache
-    cache.clear()
-
-
 @pytest.mark.django_db
 def test_rate_limit_counts_in_real_redis(client, real_redis, settings):
     settings.SIGNUP_RATE_LIMIT = "2/m"
