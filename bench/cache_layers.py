@@ -7,8 +7,9 @@ Serves requests in-process through the full middleware stack (Django's test clie
 production settings on a scratch SQLite database) with each cache layer on and then off,
 and prints the time per request and the throughput as a fraction of the floor's (a view
 with no template and no query, measured in the same run). Every request is a new visitor
-(no cookies), every quiz request on an attempt of its own. With --redis the cache is Redis database 8 (emptied before and after), as in
-production; without, the per-process cache. Timings are medians of three rounds.
+(no cookies), every quiz request on an attempt of its own. With --redis the cache is Redis
+database 8 (emptied before and after), as in production; without, the per-process cache.
+Timings are medians of three rounds.
 """
 
 from __future__ import annotations
@@ -76,10 +77,9 @@ def main() -> int:
 
     def lookup(family, name):
         generation, value = real_lookup(family, name)
-        return (generation, generations.MISSING) if name.split(":")[0] in off else (
-            generation,
-            value,
-        )
+        if name.split(":")[0] in off:
+            return generation, generations.MISSING
+        return generation, value
 
     def keep(family, name, generation, value):
         if name.split(":")[0] not in off:
