@@ -12,6 +12,7 @@ on every call and can only be swapped through private attributes. settings.py pu
 backend in place of Django's for any redis:// CACHE_URL.
 """
 
+import itertools
 import logging
 import pickle
 import time
@@ -181,8 +182,15 @@ class TolerantRedisCache(BaseCache):
             raise ValueError(f"Key '{key}' not found (cache unavailable).") from error
 
     def clear(self) -> None:
+        """Everything this cache stored: the keys under its KEY_PREFIX when it has one (the
+        database may be shared), else the whole database."""
         try:
-            self._client.flushdb()
+            if not self.key_prefix:
+                self._client.flushdb()
+                return
+            keys = self._client.scan_iter(match=f"{self.key_prefix}:*", count=1000)
+            for batch in itertools.batched(keys, 500):
+                self._client.delete(*batch)
         except redis.RedisError as error:
             self._failed(error)
 

@@ -1,18 +1,34 @@
-"""Rendered pages that are the same for every visitor, kept per content generation.
+"""Pages that are the same for every visitor: kept per content generation, served early.
 
 One copy per path, whatever the query string: a visitor's utm_* values are written into the
 page's campaign-keeping links when the page is served (fill_campaign), so a flood of
-distinct campaign values cannot multiply the cached copies. Only 200 answers are kept; a
-hit touches no database.
+distinct campaign values cannot multiply the cached copies. Only 200 answers are kept.
+
+`cached_page` marks a view's page as shareable and renders it with campaign slots;
+`PageCacheMiddleware`, first in MIDDLEWARE, stores the finished response (with every
+header the stack gave it) and answers the next anonymous GET for that path before the rest
+of the stack runs, as Django's own two-part cache middleware does. Both answer conditional
+requests (ETag carrying the content generation, Last-Modified) and mark the page
+`Cache-Control: public` so a proxy or CDN can share it; the HTML is gzipped when the
+client accepts it, which is safe here because these pages carry no token and no personal
+data (certguide.generations refuses to keep a page with a CSRF token).
 """
 
+import dataclasses
+import gzip
+import hashlib
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
+from django.utils.http import http_date, parse_etags
 
 from certguide import generations
 from certguide.campaign import CAMPAIGN_SLOT, campaign_params
@@ -20,6 +36,28 @@ from certguide.campaign import CAMPAIGN_SLOT, campaign_params
 # The slot as campaign.signup_url()/wizard_url() write it into an attribute (after "?" or
 # an escaped "&").
 _SLOT = re.compile(rb"(\?|&amp;)" + re.escape(next(iter(CAMPAIGN_SLOT)).encode()) + rb"=")
+# A proxy may share a page for five minutes and serve it a minute longer while it asks
+# again; a browser asks every time (max-age=0) and mostly gets a 304.
+SHARED_CACHE_CONTROL = "public, max-age=0, s-maxage=300, stale-while-revalidate=60"
+# Headers a stored page must not replay: they are per response or recomputed.
+_NOT_REPLAYED = {"content-length", "content-encoding", "etag", "last-modified", "date"}
+_GZIP_MIN_BYTES = 512
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredPage:
+    """A page as every visitor gets it, campaign slots unfilled."""
+
+    content: bytes
+    headers: tuple[tuple[str, str], ...]
+    modified: float  # when it was rendered (Last-Modified)
+    gzipped: bytes  # `content` with the slots emptied, gzipped: the common case, once
+
+
+@dataclasses.dataclass(frozen=True)
+class _Render:
+    generation: str
+    content: bytes
 
 
 def fill_campaign(content: bytes, campaign: dict[str, str]) -> bytes:
@@ -30,8 +68,22 @@ def fill_campaign(content: bytes, campaign: dict[str, str]) -> bytes:
     return _SLOT.sub(lambda match: match.group(1) + query, content)
 
 
+def page_name(path: str) -> str:
+    """The name a path's page is kept under (hashed: a path is the visitor's to choose,
+    any length, any character)."""
+    return f"page:{hashlib.blake2b(path.encode(), digest_size=16).hexdigest()}"
+
+
+def _shared(request: HttpRequest) -> bool:
+    """Whether the path leads to a cached_page view: only those cost a cache look-up."""
+    try:
+        return getattr(resolve(request.path_info).func, "shared_page", False)
+    except Resolver404:
+        return False
+
+
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve the view's page from the content generation's cache.
+    """Make the view's page one copy for every visitor (see the module docstring).
 
     The view is called with `campaign=CAMPAIGN_SLOT` and passes it on to its template, whose
     campaign-keeping links then carry a slot instead of any visitor's values.
@@ -39,17 +91,118 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        name = f"page:{request.path}"
-        generation, content = generations.lookup(generations.Family.CONTENT, name)
-        if content is generations.MISSING:
+        name = page_name(request.path)
+        generation, stored = generations.lookup(generations.Family.CONTENT, name)
+        if isinstance(stored, StoredPage):
+            response, content = HttpResponse(), stored.content
+        else:
             response = view(request, *args, campaign=CAMPAIGN_SLOT, **kwargs)
             if response.status_code != 200:
                 return response
             content = response.content
-            generations.keep(generations.Family.CONTENT, name, generation, content)
-        else:
-            response = HttpResponse()
+        # For PageCacheMiddleware, on the way out: what to store and under which generation.
+        request._shared_page = _Render(generation, content)
         response.content = fill_campaign(content, campaign_params(request.GET))
         return response
 
+    wrapper.shared_page = True  # functools.wraps carries it through outer decorators
     return wrapper
+
+
+def _etag(generation: str, content: bytes) -> str:
+    return f'"{generation[:12]}-{hashlib.blake2b(content, digest_size=8).hexdigest()}"'
+
+
+def _finish(request: HttpRequest, response: HttpResponse, *, generation: str, modified: float):
+    """Validators, shared caching and, when accepted, gzip; or a 304 when the client's copy
+    is current."""
+    etag = _etag(generation, response.content)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
+    response["Cache-Control"] = SHARED_CACHE_CONTROL
+    patch_vary_headers(response, ["Accept-Encoding"])
+    if etag in parse_etags(request.headers.get("if-none-match", "")):
+        not_modified = HttpResponseNotModified()
+        for header in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
+            not_modified[header] = response[header]
+        return not_modified
+    return response
+
+
+def _gzip(request: HttpRequest, response: HttpResponse, precompressed: bytes | None = None):
+    if "gzip" not in request.headers.get("accept-encoding", "").lower():
+        return response
+    if len(response.content) < _GZIP_MIN_BYTES:
+        return response
+    response.content = precompressed or gzip.compress(response.content, compresslevel=6)
+    response["Content-Encoding"] = "gzip"
+    if response.has_header("Content-Length"):  # set by CommonMiddleware for the plain body
+        response["Content-Length"] = str(len(response.content))
+    return response
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    """A response every visitor may get: no cookie set, not varying on cookies, and from
+    the scheme the site is served on."""
+    vary = response.get("Vary", "").lower()
+    return (
+        not response.cookies
+        and "cookie" not in vary
+        and (request.is_secure() or not settings.SECURE_SSL_REDIRECT)
+    )
+
+
+def _anonymous(request: HttpRequest) -> bool:
+    # Signed-in staff and visitors with a message waiting take the whole stack.
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
+
+
+class PageCacheMiddleware:
+    """First in MIDDLEWARE: answers an anonymous GET of a stored page at once, and stores
+    the pages cached_page marked on their way out (see the module docstring)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        early = request.method in ("GET", "HEAD") and _anonymous(request) and _shared(request)
+        if early and (request.is_secure() or not settings.SECURE_SSL_REDIRECT):
+            request.get_host()  # the host check the skipped middleware would have made
+            generation, stored = generations.lookup(
+                generations.Family.CONTENT, page_name(request.path)
+            )
+            if isinstance(stored, StoredPage) and stored.headers:
+                return self._replay(request, stored, generation)
+
+        response = self.get_response(request)
+        render = getattr(request, "_shared_page", None)
+        if render is None or response.status_code != 200 or response.cookies:
+            return response
+        modified = time.time()
+        if early and _storable(request, response):
+            headers = tuple(
+                (name, value)
+                for name, value in response.items()
+                if name.lower() not in _NOT_REPLAYED
+            )
+            stored = StoredPage(
+                content=render.content,
+                headers=headers,
+                modified=modified,
+                gzipped=gzip.compress(fill_campaign(render.content, {}), compresslevel=9),
+            )
+            generations.keep(
+                generations.Family.CONTENT, page_name(request.path), render.generation, stored
+            )
+        response = _finish(request, response, generation=render.generation, modified=modified)
+        return _gzip(request, response) if response.status_code == 200 else response
+
+    def _replay(self, request: HttpRequest, stored: StoredPage, generation: str) -> HttpResponse:
+        campaign = campaign_params(request.GET)
+        response = HttpResponse(fill_campaign(stored.content, campaign))
+        for name, value in stored.headers:
+            response[name] = value
+        response = _finish(request, response, generation=generation, modified=stored.modified)
+        if response.status_code != 200:
+            return response
+        return _gzip(request, response, None if campaign else stored.gzipped)

@@ -34,7 +34,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 # Bump when the shape of any value cached through this module changes.
-SCHEMA = 1
+SCHEMA = 2
 SHARED_TIMEOUT = 60 * 60 * 24
 SHORT_TIMEOUT = 5 * 60
 # What `{% csrf_token %}` and `get_token()` put in a page; never in a shared value.
@@ -78,7 +78,12 @@ def _new_generation(family: Family) -> str:
     fresh = uuid.uuid4().hex
     # add(): two first readers agree on one generation instead of overwriting each other.
     cache.add(_generation_key(family), fresh, timeout=None)
-    return cache.get(_generation_key(family)) or fresh
+    current = cache.get(_generation_key(family))
+    if isinstance(current, str):
+        return current
+    # Something that is not a generation (left by other code): replace it.
+    cache.set(_generation_key(family), fresh, timeout=None)
+    return fresh
 
 
 def _shareable(value: object, *, name: str) -> bool:
@@ -103,7 +108,9 @@ def lookup(family: Family, name: str) -> tuple[str, object]:
     """
     generation_key = _generation_key(family)
     found = cache.get_many([generation_key, _value_key(family, name)])
-    generation = found.get(generation_key) or _new_generation(family)
+    generation = found.get(generation_key)
+    if not isinstance(generation, str):
+        generation = _new_generation(family)
     entry = found.get(_value_key(family, name))
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
         return generation, entry[1]

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a stored page for everyone is answered before the rest of the stack runs.
+    "certguide.content_cache.PageCacheMiddleware",
     "certguide.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "certguide.middleware.PermissionsPolicyMiddleware",

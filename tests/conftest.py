@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import cache
 
@@ -53,6 +55,10 @@ def committed(django_capture_on_commit_callbacks):
     return django_capture_on_commit_callbacks
 
 
+# Unique per test process: clear() then removes only this run's keys.
+REDIS_TEST_PREFIX = f"test{os.getpid()}"
+
+
 class Visitor:
     """One person with a browser of their own: own cookie jar, CSRF checks enforced, and
     every form posted the way a browser would, with the token of the page it came from."""
@@ -93,7 +99,8 @@ def visitors():
 
 @pytest.fixture
 def real_redis(settings):
-    """The production cache backend on the machine's Redis (database 9, emptied)."""
+    """The production cache backend on the machine's Redis (database 9), under a key prefix
+    of this test run's own, so runs side by side do not see each other's keys."""
     import socket
 
     with socket.socket() as probe:
@@ -103,6 +110,7 @@ def real_redis(settings):
         "default": {
             "BACKEND": "certguide.cache.TolerantRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/9",
+            "KEY_PREFIX": REDIS_TEST_PREFIX,
         }
     }
     from django.core.cache import cache
