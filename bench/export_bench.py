@@ -19,8 +19,8 @@ It prints a table with the ratios and the targets: peak memory at 1M within 10% 
 
 Run from the project root, with PostgreSQL reachable:
 
-    .venv/bin/python bench/export_bench.py
-    .venv/bin/python bench/export_bench.py --server postgres://postgres@127.0.0.1:5432 \\
+    python3 bench/export_bench.py
+    python3 bench/export_bench.py --server postgres://postgres@127.0.0.1:5432 \\
         --sizes 100000 1000000 --repeat 3 --keep
 """
 
@@ -40,10 +40,15 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# From a fresh clone too: make the virtualenv, then run this script again inside it.
+if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+    subprocess.run(["make", "--no-print-directory", "-s", "install"], cwd=ROOT, check=True)
+    os.execv(PYTHON, [PYTHON, *sys.argv])  # noqa: S606 (our own virtualenv's interpreter)
+
+import psycopg  # noqa: E402 (needs the virtualenv above)
+
 BASE_TIME = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 FIRST_NAMES = ["Ada", "Zoë", "李小龍", "Ólafur", "", "Сергей", '=HYPERLINK("x")', "-minus", "Bob"]

@@ -8,7 +8,8 @@
 # and gunicorn was never restarted. Prints PASS/FAIL per check, exits non-zero on a FAIL,
 # and stops and drops everything it started.
 #
-#   bench/fault_db.sh            (needs PostgreSQL on 127.0.0.1:5432, user postgres)
+#   bench/fault_db.sh            (runs `make install` first; needs PostgreSQL on
+#                                 127.0.0.1:5432, user postgres)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -17,8 +18,8 @@ PGHOST=127.0.0.1
 PGPORT=5432
 PGUSER=postgres
 DB=certguide_fault
-PROXY_PORT=${PROXY_PORT:-55432}
-WEB_PORT=${WEB_PORT:-8111}
+PROXY_PORT=${PROXY_PORT:-8412}
+WEB_PORT=${WEB_PORT:-8411}
 WORK=$(mktemp -d)
 
 cleanup() {
@@ -39,9 +40,10 @@ wait_for_http() {
 
 status() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_PORT$1"; }
 
-# Content pages are cached whole, and a cached page needs no database; a fresh utm value
-# makes a new cache key, so each of these requests really reaches PostgreSQL.
-page() { status "/compare/?utm_source=fault-$(date +%s%N)"; }
+# Content pages are cached whole (one copy per path, whatever the utm values), and a
+# cached page needs no database: the server runs without a cache (below), so each of
+# these requests really reaches PostgreSQL.
+page() { status /compare/; }
 
 pg_isready -q -h $PGHOST -p $PGPORT || { echo "PostgreSQL is not running on $PGHOST:$PGPORT"; exit 1; }
 psql -h $PGHOST -p $PGPORT -U $PGUSER -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres >/dev/null 2>&1
@@ -52,10 +54,9 @@ PROXY=$!
 PIDS+=("$PROXY")
 sleep 0.5
 
-# Production settings through the proxy, no shared cache.
+# Production settings through the proxy, with Django's dummy cache: nothing is cached.
 export DATABASE_URL="postgres://$PGUSER@127.0.0.1:$PROXY_PORT/$DB" TASKS_BACKEND=immediate
-export GUNICORN_WORKERS=2 GUNICORN_BIND="127.0.0.1:$WEB_PORT"
-unset CACHE_URL
+export GUNICORN_WORKERS=2 GUNICORN_BIND="127.0.0.1:$WEB_PORT" CACHE_URL=dummycache://
 start_production "$WORK/static" || exit 1
 
 .venv/bin/gunicorn >"$WORK/gunicorn.log" 2>&1 &

@@ -1,7 +1,10 @@
 # Shared by bench/fault_db.sh and bench/multi_instance.sh (sourced from the repository root).
-# Each script appends what it starts to PIDS, calls check for every claim, and exits FAILED.
+# Sourcing it runs `make install`. Each script appends what it starts to PIDS, calls check
+# for every claim, and exits FAILED.
 
 PY=.venv/bin/python
+# From a fresh clone too: the virtualenv with the runtime requirements (gunicorn included).
+make --no-print-directory -s install || { echo "FAIL  make install"; exit 1; }
 FAILED=0
 PIDS=()
 

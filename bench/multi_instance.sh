@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Scale-out on one machine: two gunicorn instances (A on 8101, B on 8102) with production
+# Scale-out on one machine: two gunicorn instances (A on 8401, B on 8402) with production
 # settings, one PostgreSQL database (certguide_multi, created and dropped here), one Redis
-# (database 5) as the shared cache, and one tasks worker. A single curl cookie jar plays a
-# visitor whose requests the load balancer spreads over both instances.
+# (database 5) as the shared cache, and one tasks worker. Two visitors, each a curl cookie
+# jar of its own, take the quiz at the same time while the load balancer spreads each
+# one's requests over both instances (visitor 1 answers odd steps on A, visitor 2 on B).
 #
-# Shows: a wizard attempt started on A continues on B to its result; the sign-up rate
-# limit (3/m) counts across both; the same address sent to both in different case is one
-# lead; the worker mails it; an admin session opened on A is valid on B.
+# Shows: each visitor's attempt, started on one instance, continues on the other to its
+# own result (neither is refused by the CSRF check or handed the other's attempt); the
+# sign-up rate limit (3/m) counts across both; the same address sent to both in different
+# case is one lead; the worker mails it; an admin session opened on A is valid on B.
 # Prints PASS/FAIL per check, exits non-zero on a FAIL, and stops and drops all it started.
 #
-#   bench/multi_instance.sh     (PostgreSQL and Redis on 127.0.0.1; started if not running)
+#   bench/multi_instance.sh     (runs `make install` first; PostgreSQL and Redis on
+#                                127.0.0.1, started if not running)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -17,10 +20,10 @@ source bench/lib.sh
 PSQL=(psql -h 127.0.0.1 -p 5432 -U postgres -X -q -A -t)
 DB=certguide_multi
 REDIS_DB=5
-A=http://127.0.0.1:8101
-B=http://127.0.0.1:8102
+A=http://127.0.0.1:8401
+B=http://127.0.0.1:8402
 WORK=$(mktemp -d)
-JAR="$WORK/cookies.txt"
+JAR="$WORK/cookies.txt" # the sign-up's and the admin's visitor
 STARTED_REDIS=0
 STARTED_POSTGRES=0
 
@@ -47,9 +50,9 @@ for tag in re.findall(r"<input\b[^>]*>", text):
 EOF
 }
 
-# get URL OUT: GET with the shared jar; prints the status.
+# get URL OUT: GET with the visitor's jar ($JAR); prints the status.
 get() { curl -s -b "$JAR" -c "$JAR" -o "$2" -w '%{http_code}' "$1"; }
-# post URL OUT DATA...: POST without following; prints "status location".
+# post URL OUT DATA...: POST with $JAR, without following; prints "status location".
 post() {
     local url=$1 out=$2
     shift 2
@@ -80,9 +83,9 @@ start_production "$WORK/static" || exit 1
 DJANGO_SUPERUSER_PASSWORD=multi-instance-admin-pw $PY manage.py createsuperuser \
     --no-input --username admin --email admin@example.com >/dev/null || exit 1
 
-GUNICORN_BIND=127.0.0.1:8101 .venv/bin/gunicorn >"$WORK/a.log" 2>&1 &
+GUNICORN_BIND=127.0.0.1:8401 .venv/bin/gunicorn >"$WORK/a.log" 2>&1 &
 PIDS+=($!)
-GUNICORN_BIND=127.0.0.1:8102 .venv/bin/gunicorn >"$WORK/b.log" 2>&1 &
+GUNICORN_BIND=127.0.0.1:8402 .venv/bin/gunicorn >"$WORK/b.log" 2>&1 &
 PIDS+=($!)
 $PY manage.py db_worker --interval 0.2 --no-startup-delay >"$WORK/worker.log" 2>&1 &
 PIDS+=($!)
@@ -95,41 +98,74 @@ done
 check "instance A healthy" 200 "$(get $A/healthz "$WORK/h")"
 check "instance B healthy" 200 "$(get $B/healthz "$WORK/h")"
 
-# --- 1. A wizard attempt started on A continues on B.
-get $A/wizard/ "$WORK/start.html" >/dev/null
-read -r status location < <(post $A/wizard/ "$WORK/out" \
-    "csrfmiddlewaretoken=$(input_value "$WORK/start.html" csrfmiddlewaretoken)")
-ATTEMPT=$(sed -E 's#.*/wizard/([0-9a-f-]{36})/step/1/#\1#' <<<"$location")
-check "wizard started on A (302 to step 1)" "302 $A/wizard/$ATTEMPT/step/1/" "$status $location"
+# --- 1. Two visitors take the quiz at once, each alternating between the instances.
+# walk N FIRST SECOND: visitor N, with a cookie jar of its own, presses Start on FIRST and
+# answers odd steps on FIRST and even steps on SECOND (the load balancer does not stick),
+# re-reading each page's CSRF token, question and first answer. Writes what it saw to
+# $WORK/visitorN.*: start (status and location), attempt, resume (1 if the other instance
+# offers to resume it after step 1), steps (the instance of each answer), codes (each
+# step POST's status) and last (where the last answer led).
+walk() {
+    local n=$1 first=$2 second=$3
+    local JAR="$WORK/visitor$n.jar" out="$WORK/visitor$n"
+    local status location attempt next host step=1 answered_on="" codes=""
+    get "$first/wizard/" "$out.start.html" >/dev/null
+    read -r status location < <(post "$first/wizard/" "$out.out" \
+        "csrfmiddlewaretoken=$(input_value "$out.start.html" csrfmiddlewaretoken)")
+    echo "$status $location" >"$out.start"
+    attempt=$(sed -E 's#.*/wizard/([0-9a-f-]{36})/step/1/#\1#' <<<"$location")
+    echo "$attempt" >"$out.attempt"
+    next=${location#"$first"}
+    while [[ $next == */step/* && $step -le 30 ]]; do
+        if ((step % 2)); then host=$first; else host=$second; fi
+        get "$host$next" "$out.step$step.html" >/dev/null
+        read -r status location < <(post "$host$next" "$out.out" \
+            "csrfmiddlewaretoken=$(input_value "$out.step$step.html" csrfmiddlewaretoken)" \
+            "question=$(input_value "$out.step$step.html" question)" \
+            "choices=$(input_value "$out.step$step.html" choices)")
+        answered_on+="$([[ $host == "$A" ]] && echo A || echo B)"
+        codes+="$status "
+        next=${location#"$host"}
+        if [[ $step == 1 ]]; then
+            # The resume cookie one instance signed is honoured by the other.
+            get "$second/wizard/" "$out.resume.html" >/dev/null
+            grep -c "/wizard/$attempt/step/2/" "$out.resume.html" >"$out.resume"
+        fi
+        step=$((step + 1))
+    done
+    echo "$answered_on" >"$out.steps"
+    echo "$codes" >"$out.codes"
+    echo "$next" >"$out.last"
+}
 
-step=1
-next=$location
-answered_on=""
-while [[ $next == */step/* && $step -le 30 ]]; do
-    # Odd steps on A, even steps on B: the load balancer does not stick.
-    if ((step % 2)); then host=$A; name=A; else host=$B; name=B; fi
-    page="$WORK/step$step.html"
-    get "$host${next#http://127.0.0.1:810?}" "$page" >/dev/null
-    read -r status next < <(post "$host${next#http://127.0.0.1:810?}" "$WORK/out" \
-        "csrfmiddlewaretoken=$(input_value "$page" csrfmiddlewaretoken)" \
-        "question=$(input_value "$page" question)" \
-        "choices=$(input_value "$page" choices)")
-    answered_on+=$name
-    if [[ $step == 1 ]]; then
-        # The resume cookie A signed is honoured by B: same secret, no local state.
-        get $B/wizard/ "$WORK/resume.html" >/dev/null
-        check "B offers to resume the attempt A started" 1 \
-            "$(grep -c "/wizard/$ATTEMPT/step/2/" "$WORK/resume.html")"
-    fi
-    step=$((step + 1))
+walk 1 $A $B &
+WALK1=$!
+walk 2 $B $A &
+WALK2=$!
+wait $WALK1 $WALK2
+
+for n in 1 2; do
+    if [[ $n == 1 ]]; then first=$A; name=A; else first=$B; name=B; fi
+    attempt=$(cat "$WORK/visitor$n.attempt")
+    check "visitor $n started the quiz on $name (302 to step 1)" \
+        "302 $first/wizard/$attempt/step/1/" "$(cat "$WORK/visitor$n.start")"
+    check "visitor $n: the other instance offers to resume the attempt" 1 \
+        "$(cat "$WORK/visitor$n.resume")"
+    codes=$(cat "$WORK/visitor$n.codes")
+    check "visitor $n: every answer accepted (302, no 403)" 0 \
+        "$(tr ' ' '\n' <<<"$codes" | grep -cv '^302$\|^$')"
+    check "visitor $n: alternating instances, the last answer leads to the result" \
+        "/wizard/result/$attempt/" "$(cat "$WORK/visitor$n.last")"
+    echo "      (visitor $n answered on: $(cat "$WORK/visitor$n.steps"))"
+    steps=$(wc -w <<<"$codes")
+    check "visitor $n: result page on A" 200 "$(JAR="$WORK/visitor$n.jar" get "$A/wizard/result/$attempt/" "$WORK/r")"
+    check "visitor $n: result page on B" 200 "$(JAR="$WORK/visitor$n.jar" get "$B/wizard/result/$attempt/" "$WORK/r")"
+    check "visitor $n: the attempt is one completed row holding every answer" "t|$steps" \
+        "$("${PSQL[@]}" -c "SELECT completed_at IS NOT NULL, (SELECT count(*) FROM jsonb_object_keys(answers::jsonb)) FROM wizard_attempt WHERE id = '$attempt'" $DB)"
 done
-check "every answer accepted, alternating A and B, ending on the result" \
-    "$B/wizard/result/$ATTEMPT/" "${next/$A/$B}"
-echo "      (steps answered on: $answered_on)"
-check "result page on B" 200 "$(get "$B/wizard/result/$ATTEMPT/" "$WORK/result_b.html")"
-check "result page on A" 200 "$(get "$A/wizard/result/$ATTEMPT/" "$WORK/result_a.html")"
-check "the attempt is one completed row holding every answer" "t|$((step - 1))" \
-    "$("${PSQL[@]}" -c "SELECT completed_at IS NOT NULL, (SELECT count(*) FROM jsonb_object_keys(answers::jsonb)) FROM wizard_attempt WHERE id = '$ATTEMPT'" $DB)"
+check "the two visitors have two different attempts" 2 \
+    "$(sort -u "$WORK/visitor1.attempt" "$WORK/visitor2.attempt" | wc -l)"
+ATTEMPT=$(cat "$WORK/visitor1.attempt")
 
 # --- 2 and 3. Sign-ups alternate A, B, A, B: the limit of 3 per minute is shared, and
 # the same address in three spellings is one lead.
