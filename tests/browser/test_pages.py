@@ -2,7 +2,10 @@
 
 import pytest
 
+from leads.models import Lead
+from leads.tokens import Purpose
 from tests.browser.conftest import check_page
+from tests.leads.conftest import make_attempt, make_lead, token_for
 
 # Content pages are in test_content.py, the quiz in test_wizard.py, the sign-up form and
 # materials in test_journeys.py; these are the remaining pages a visitor can reach.
@@ -20,6 +23,44 @@ def test_public_page_is_accessible_at_both_widths(page, live_server, axe, proble
     problems.expected_error_documents.add(live_server.url + path)
     page.goto(live_server.url + path)
 
+    assert page.locator("h1").count() == 1
+    check_page(page, axe, name)
+
+
+# Pages a visitor reaches from the links in our emails: the confirm button, the
+# materials with the PDF download (and the page shown instead once unsubscribed), and the
+# unsubscribe button.
+LINKED_PAGES = [
+    ("confirm", Lead.Status.PENDING, Purpose.CONFIRM, "/free-training/confirm/{}/", 200),
+    ("materials", Lead.Status.CONFIRMED, Purpose.MATERIALS, "/free-training/materials/{}/", 200),
+    (
+        "materials-unavailable",
+        Lead.Status.UNSUBSCRIBED,
+        Purpose.MATERIALS,
+        "/free-training/materials/{}/",
+        403,
+    ),
+    (
+        "unsubscribe",
+        Lead.Status.CONFIRMED,
+        Purpose.UNSUBSCRIBE,
+        "/free-training/unsubscribe/{}/",
+        200,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "status", "purpose", "path", "code"), LINKED_PAGES)
+def test_pages_linked_from_emails_are_accessible_in_both_schemes(
+    page, live_server, axe, problems, name, status, purpose, path, code
+):
+    lead = make_lead(status=status, attempt=make_attempt())
+    url = live_server.url + path.format(token_for(lead, purpose))
+    problems.expected_error_documents.add(url)
+
+    response = page.goto(url)
+
+    assert response.status == code
     assert page.locator("h1").count() == 1
     check_page(page, axe, name)
 
