@@ -6,6 +6,7 @@ kept in Django's cache, and served with a year's Cache-Control. The card carries
 outcome and the two percentages only, nothing about the person, and no text chunks.
 """
 
+import functools
 import io
 import uuid
 from urllib.parse import quote, urlencode
@@ -49,6 +50,7 @@ def card_alt(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> str
     )
 
 
+@functools.cache
 def _font(size: int) -> ImageFont.FreeTypeFont:
     # Pillow's own scalable font (Aileron): no font file of ours, nothing from the system.
     return ImageFont.load_default(size=size)
@@ -120,7 +122,8 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
     )
 
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    # Pillow's default compression: optimize=True took 4x as long (130 ms) for 3% fewer bytes.
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 

@@ -68,34 +68,31 @@ def test_comparison_prints_the_whole_table_without_navigation(page, live_server)
     assert "Get the free training materials" not in text
 
 
-@pytest.mark.parametrize("javascript", [True, False])
-def test_dark_scheme_follows_the_system_with_or_without_javascript(
-    browser, live_server, javascript
+WHITE, BOOTSTRAP_BODY_TEXT = "rgb(255, 255, 255)", "rgb(33, 37, 41)"
+DARK_BODY = ("rgb(33, 37, 41)", "rgb(222, 226, 230)")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "javascript", "colours"),
+    [
+        ("light", True, (WHITE, BOOTSTRAP_BODY_TEXT)),
+        ("dark", True, DARK_BODY),
+        ("dark", False, DARK_BODY),
+    ],
+)
+def test_colour_scheme_follows_the_system_with_or_without_javascript_but_paper_stays_light(
+    browser, live_server, scheme, javascript, colours
 ):
-    context = browser.new_context(color_scheme="dark", java_script_enabled=javascript)
+    context = browser.new_context(color_scheme=scheme, java_script_enabled=javascript)
     page = context.new_page()
     try:
         page.goto(live_server.url + "/")
         body = page.locator("body")
+        style = "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]"
 
-        assert body.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(33, 37, 41)"
-        assert body.evaluate("el => getComputedStyle(el).color") == "rgb(222, 226, 230)"
+        assert tuple(body.evaluate(style)) == colours
 
-        # Paper stays light, whatever the screen's scheme.
         page.emulate_media(media="print")
-        assert body.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(255, 255, 255)"
-    finally:
-        context.close()
-
-
-def test_light_scheme_is_unchanged(browser, live_server):
-    context = browser.new_context(color_scheme="light")
-    page = context.new_page()
-    try:
-        page.goto(live_server.url + "/")
-        body = page.locator("body")
-
-        assert body.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(255, 255, 255)"
-        assert body.evaluate("el => getComputedStyle(el).color") == "rgb(33, 37, 41)"
+        assert tuple(body.evaluate(style)) == (WHITE, BOOTSTRAP_BODY_TEXT)
     finally:
         context.close()
