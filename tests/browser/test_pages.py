@@ -1,6 +1,7 @@
 """Every public page in a real browser: accessible at both widths, no console errors."""
 
 import pytest
+from django.template.loader import render_to_string
 
 from leads.models import Lead
 from leads.tokens import Purpose
@@ -63,6 +64,24 @@ def test_pages_linked_from_emails_are_accessible_in_both_schemes(
     assert response.status == code
     assert page.locator("h1").count() == 1
     check_page(page, axe, name)
+
+
+# Error pages that stand alone (no nav, nothing from the database), drawn by Django's
+# handlers; the browser gets each one, rendered here, at a URL of the live server so that
+# the page's stylesheets load from it as they would.
+STANDALONE_ERRORS = ["400", "403", "403_csrf", "500", "503"]
+
+
+@pytest.mark.parametrize("template", STANDALONE_ERRORS)
+def test_standalone_error_pages_are_accessible_in_both_schemes(page, live_server, axe, template):
+    html = render_to_string(f"{template}.html")
+    url = f"{live_server.url}/error-page-{template}/"
+    page.route(url, lambda route: route.fulfill(status=200, body=html, content_type="text/html"))
+
+    page.goto(url)
+
+    assert page.locator("h1").count() == 1
+    check_page(page, axe, f"error-{template}")
 
 
 def test_skip_link_moves_focus_to_main_content(page, live_server):
