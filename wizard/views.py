@@ -33,6 +33,7 @@ from wizard.services import (
     attempt_start,
     first_unanswered,
 )
+from wizard.share import share_context
 
 RESUME_COOKIE = "certguide_wizard"
 RESUME_SALT = "wizard.resume"
@@ -256,5 +257,6 @@ def result(
             "outcome": Recommendation(attempt.outcome),
             "next_steps": NEXT_STEPS[Recommendation(attempt.outcome)],
             "cta_url": f"/free-training/?result={attempt.pk}&placement=wizard-result",
+            "share": share_context(request, attempt),
         },
     )

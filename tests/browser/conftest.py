@@ -21,6 +21,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = os.environ.get("CERTGUIDE_REQUIRE_BROWSER") == "1"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 WIDTHS = {"narrow": 360, "wide": 1280}
+# Screenshots also at a common phone width; axe runs at the two WIDTHS.
+SCREENSHOT_WIDTHS = [360, 390, 1280]
+COLOUR_SCHEMES = ["light", "dark"]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -123,15 +126,22 @@ def screenshot(page, name: str) -> None:
 
 
 def check_page(page, axe: Axe, name: str) -> None:
-    """At both widths: no horizontal overflow, axe-clean, and a screenshot."""
-    for width_name, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{name} scrolls sideways at {width}px by {overflow}px"
-        assert_accessible(axe, page, f"{name} at {width}px")
-        screenshot(page, f"{name}-{width_name}")
+    """In both colour schemes and at each width: no horizontal overflow, axe-clean (at
+    360 and 1280 px), and a screenshot named ``{name}-{scheme}-{width}``."""
+    try:
+        for scheme in COLOUR_SCHEMES:
+            page.emulate_media(color_scheme=scheme)
+            for width in SCREENSHOT_WIDTHS:
+                page.set_viewport_size({"width": width, "height": 900})
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert overflow <= 0, f"{name} scrolls sideways at {width}px by {overflow}px"
+                if width in WIDTHS.values():
+                    assert_accessible(axe, page, f"{name} at {width}px, {scheme}")
+                screenshot(page, f"{name}-{scheme}-{width}")
+    finally:
+        page.emulate_media(color_scheme="light")
 
 
 # --- keyboard and quiz helpers shared by the journeys ---------------------------------

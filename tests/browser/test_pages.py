@@ -1,8 +1,12 @@
 """Every public page in a real browser: accessible at both widths, no console errors."""
 
 import pytest
+from django.template.loader import render_to_string
 
+from leads.models import Lead
+from leads.tokens import Purpose
 from tests.browser.conftest import check_page
+from tests.leads.conftest import make_attempt, make_lead, token_for
 
 # Content pages are in test_content.py, the quiz in test_wizard.py, the sign-up form and
 # materials in test_journeys.py; these are the remaining pages a visitor can reach.
@@ -22,6 +26,62 @@ def test_public_page_is_accessible_at_both_widths(page, live_server, axe, proble
 
     assert page.locator("h1").count() == 1
     check_page(page, axe, name)
+
+
+# Pages a visitor reaches from the links in our emails: the confirm button, the
+# materials with the PDF download (and the page shown instead once unsubscribed), and the
+# unsubscribe button.
+LINKED_PAGES = [
+    ("confirm", Lead.Status.PENDING, Purpose.CONFIRM, "/free-training/confirm/{}/", 200),
+    ("materials", Lead.Status.CONFIRMED, Purpose.MATERIALS, "/free-training/materials/{}/", 200),
+    (
+        "materials-unavailable",
+        Lead.Status.UNSUBSCRIBED,
+        Purpose.MATERIALS,
+        "/free-training/materials/{}/",
+        403,
+    ),
+    (
+        "unsubscribe",
+        Lead.Status.CONFIRMED,
+        Purpose.UNSUBSCRIBE,
+        "/free-training/unsubscribe/{}/",
+        200,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "status", "purpose", "path", "code"), LINKED_PAGES)
+def test_pages_linked_from_emails_are_accessible_in_both_schemes(
+    page, live_server, axe, problems, name, status, purpose, path, code
+):
+    lead = make_lead(status=status, attempt=make_attempt())
+    url = live_server.url + path.format(token_for(lead, purpose))
+    problems.expected_error_documents.add(url)
+
+    response = page.goto(url)
+
+    assert response.status == code
+    assert page.locator("h1").count() == 1
+    check_page(page, axe, name)
+
+
+# Error pages that stand alone (no nav, nothing from the database), drawn by Django's
+# handlers; the browser gets each one, rendered here, at a URL of the live server so that
+# the page's stylesheets load from it as they would.
+STANDALONE_ERRORS = ["400", "403", "403_csrf", "500", "503"]
+
+
+@pytest.mark.parametrize("template", STANDALONE_ERRORS)
+def test_standalone_error_pages_are_accessible_in_both_schemes(page, live_server, axe, template):
+    html = render_to_string(f"{template}.html")
+    url = f"{live_server.url}/error-page-{template}/"
+    page.route(url, lambda route: route.fulfill(status=200, body=html, content_type="text/html"))
+
+    page.goto(url)
+
+    assert page.locator("h1").count() == 1
+    check_page(page, axe, f"error-{template}")
 
 
 def test_skip_link_moves_focus_to_main_content(page, live_server):
