@@ -182,3 +182,35 @@ def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server)
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert sorted(r["email"] for r in rows) == ["lead0@example.com", "lead1@example.com"]
     assert {r["first_name"] for r in rows} == {"Zoë", "李雷"}
+
+
+def test_marketer_finds_failed_mail_and_sends_it_again(page, live_server, mailoutbox):
+    make_lead(
+        email="bounced@example.com",
+        mail_state=Lead.MailState.FAILED,
+        mail_kind="confirmation",
+        mail_attempts=12,
+        last_email_error="SMTPRecipientsRefused: mailbox full",
+    )
+    make_lead(email="fine@example.com", mail_state=Lead.MailState.SENT)
+    marketer = User.objects.create_user("marketer", password="a-long-test-password", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("marketer")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/admin/leads/lead/")
+    page.locator("#changelist-filter").get_by_role("link", name="Failed", exact=True).click()
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 1
+    assert "Failed" in rows.first.inner_text()
+    screenshot(page, "admin-leads-failed-mail")
+
+    rows.first.get_by_role("checkbox").check()
+    page.locator("select[name=action]").select_option("retry_failed_mail")
+    page.get_by_role("button", name="Run").click()
+
+    assert "1 failed mail will be sent again" in page.locator(".messagelist").inner_text()
+    assert [m.to for m in mailoutbox] == [["bounced@example.com"]]
+    assert Lead.objects.get(email="bounced@example.com").mail_state == Lead.MailState.SENT
