@@ -202,6 +202,7 @@ def test_marketer_finds_failed_mail_and_sends_it_again(page, live_server, mailou
     page.get_by_role("button", name="Log in").click()
     page.goto(live_server.url + "/admin/leads/lead/")
     page.locator("#changelist-filter").get_by_role("link", name="Failed", exact=True).click()
+    page.wait_for_url(re.compile(r"mail_state__exact=failed"))
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 1
     assert "Failed" in rows.first.inner_text()
@@ -210,6 +211,7 @@ def test_marketer_finds_failed_mail_and_sends_it_again(page, live_server, mailou
     rows.first.get_by_role("checkbox").check()
     page.locator("select[name=action]").select_option("retry_failed_mail")
     page.get_by_role("button", name="Run").click()
+    page.wait_for_selector(".messagelist")
 
     assert "1 failed mail will be sent again" in page.locator(".messagelist").inner_text()
     assert [m.to for m in mailoutbox] == [["bounced@example.com"]]
