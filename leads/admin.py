@@ -160,6 +160,7 @@ class LeadAdmin(admin.ModelAdmin):
                     "unsubscribed_at",
                     "last_emailed_at",
                     "mail_state",
+                    "mail_kind",
                     "mail_attempts",
                     "mail_due_at",
                     "last_email_error",

@@ -109,7 +109,9 @@ class Lead(models.Model):
         db_default=MailState.NONE,
         help_text="Failed: every retry failed; the admin action sends it again.",
     )
-    mail_kind = models.CharField(max_length=20, blank=True, db_default="", editable=False)
+    mail_kind = models.CharField(
+        "which mail", max_length=20, blank=True, db_default="", editable=False
+    )
     mail_attempts = models.PositiveSmallIntegerField(
         "send attempts", default=0, db_default=0, editable=False
     )

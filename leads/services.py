@@ -260,7 +260,8 @@ def _claim_due_mail(*, lead_id: int | None) -> tuple[Lead, uuid.UUID] | None:
         # One statement is atomic by itself; the task's path stays at three queries.
         if not due.filter(pk=lead_id).update(**taking):
             return None
-        return Lead.objects.get(pk=lead_id), claim
+        lead = Lead.objects.filter(pk=lead_id).first()  # None if erased since
+        return (lead, claim) if lead is not None else None
     with transaction.atomic():
         candidates = due.select_for_update(skip_locked=True).order_by("mail_due_at", "pk")[:10]
         for lead in candidates:

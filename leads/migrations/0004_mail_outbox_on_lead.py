@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lead',
             name='mail_kind',
-            field=models.CharField(blank=True, db_default='', editable=False, max_length=20),
+            field=models.CharField(blank=True, db_default='', editable=False, max_length=20, verbose_name='which mail'),
         ),
         migrations.AddField(
             model_name='lead',

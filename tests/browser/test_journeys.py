@@ -150,6 +150,17 @@ def test_expired_confirmation_link_shows_the_way_to_ask_again(page, live_server,
     assert Lead.objects.get().status == Lead.Status.PENDING
 
 
+def log_in_as_marketer(page, live_server) -> None:
+    """A new user in the Marketing group, signed in to the admin through its login form."""
+    marketer = User.objects.create_user("marketer", password="a-long-test-password", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("marketer")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/admin/")
+
+
 def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server):
     for index, status in enumerate(["confirmed", "confirmed", "pending"]):
         make_lead(
@@ -158,13 +169,7 @@ def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server)
             status=status,
             placement="home-hero",
         )
-    marketer = User.objects.create_user("marketer", password="a-long-test-password", is_staff=True)
-    marketer.groups.add(Group.objects.get(name="Marketing"))
-
-    page.goto(live_server.url + "/admin/")
-    page.get_by_label("Username").fill("marketer")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_marketer(page, live_server)
     page.get_by_role("link", name="Funnel dashboard").click()
     assert page.get_by_role("heading", name=re.compile("dashboard", re.I)).count() >= 1
     assert page.locator("svg[role=img]").count() >= 1
@@ -193,13 +198,7 @@ def test_marketer_finds_failed_mail_and_sends_it_again(page, live_server, mailou
         last_email_error="SMTPRecipientsRefused: mailbox full",
     )
     make_lead(email="fine@example.com", mail_state=Lead.MailState.SENT)
-    marketer = User.objects.create_user("marketer", password="a-long-test-password", is_staff=True)
-    marketer.groups.add(Group.objects.get(name="Marketing"))
-
-    page.goto(live_server.url + "/admin/")
-    page.get_by_label("Username").fill("marketer")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_marketer(page, live_server)
     page.goto(live_server.url + "/admin/leads/lead/")
     page.locator("#changelist-filter").get_by_role("link", name="Failed", exact=True).click()
     page.wait_for_url(re.compile(r"mail_state__exact=failed"))

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -259,3 +260,45 @@ def test_marketers_find_failed_mail_and_send_it_again(marketer_client, committed
     failed.refresh_from_db()
     gone.refresh_from_db()
     assert (failed.mail_state, gone.mail_state) == ("sent", "failed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_owes_again_the_mail_a_killed_worker_left_unsent(mailoutbox):
+    before = [("leads", "0003_marketing_group")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("leads")
+    executor.migrate(before)
+    old_lead = executor.loader.project_state(before).apps.get_model("leads", "Lead")
+    now = timezone.now()
+    for email, status, requested, emailed, pending in [
+        ("lost@example.com", "pending", timedelta(hours=1), None, False),  # killed mid-send
+        ("retry@example.com", "confirmed", timedelta(days=3), timedelta(days=4), True),
+        ("done@example.com", "confirmed", timedelta(days=1), timedelta(hours=23), False),
+        ("ancient@example.com", "pending", timedelta(days=60), None, False),
+        ("gone@example.com", "unsubscribed", timedelta(hours=1), None, True),
+    ]:
+        old_lead.objects.create(
+            email=email,
+            status=status,
+            consent_at=now,
+            consent_version="v1",
+            mail_requested_at=now - requested,
+            last_emailed_at=now - emailed if emailed else None,
+            mail_pending=pending,
+        )
+
+    MigrationExecutor(connection).migrate(latest)
+    call_command("send_pending_emails")
+
+    states = {lead.email: lead.mail_state for lead in Lead.objects.all()}
+    assert states == {
+        "lost@example.com": "sent",
+        "retry@example.com": "sent",
+        "done@example.com": "sent",
+        "ancient@example.com": "none",
+        "gone@example.com": "none",
+    }
+    assert sorted(sent(mailoutbox)) == [
+        ("lost@example.com", CONFIRM_SUBJECT),
+        ("retry@example.com", MATERIALS_SUBJECT),
+    ]
