@@ -258,17 +258,21 @@ def _claim_due_mail(*, lead_id: int | None) -> tuple[Lead, uuid.UUID] | None:
     }
     if lead_id is not None:
         # One statement is atomic by itself; the task's path stays at three queries.
-        if not due.filter(pk=lead_id).update(**taking):
-            return None
-        lead = Lead.objects.filter(pk=lead_id).first()  # None if erased since
-        return (lead, claim) if lead is not None else None
-    with transaction.atomic():
-        candidates = due.select_for_update(skip_locked=True).order_by("mail_due_at", "pk")[:10]
-        for lead in candidates:
-            if due.filter(pk=lead.pk).update(**taking):
-                lead.mail_attempts += 1
-                return lead, claim
-    return None
+        taken = lead_id if due.filter(pk=lead_id).update(**taking) else None
+    else:
+        with transaction.atomic():
+            candidates = (
+                due.select_for_update(skip_locked=True)
+                .order_by("mail_due_at", "pk")
+                .values_list("pk", flat=True)[:10]
+            )
+            taken = next((pk for pk in candidates if due.filter(pk=pk).update(**taking)), None)
+    if taken is None:
+        return None
+    # Read after the claim: what is sent (which mail, to whom) is what this claim holds,
+    # not what a read before it saw. None if the lead was erased or the mail replaced.
+    lead = Lead.objects.filter(pk=taken, mail_claim=claim).first()
+    return (lead, claim) if lead is not None else None
 
 
 def _record_sent(*, lead: Lead, claim: uuid.UUID) -> None:
