@@ -302,3 +302,21 @@ def test_the_upgrade_owes_again_the_mail_a_killed_worker_left_unsent(mailoutbox)
         ("lost@example.com", CONFIRM_SUBJECT),
         ("retry@example.com", MATERIALS_SUBJECT),
     ]
+
+
+class GarbledServer(EmailBackend):
+    """A mail server whose refusal carries control characters."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionResetError("gone\x00 away\x1b[31m")
+
+
+def test_a_failure_is_recorded_without_the_control_characters_it_came_with(settings):
+    lead = make_lead(**owed())
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.GarbledServer"}}
+
+    assert mail_send_due() is False
+
+    lead.refresh_from_db()
+    assert lead.last_email_error == "ConnectionResetError: gone away[31m"
+    assert lead.last_emailed_at is None
