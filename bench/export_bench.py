@@ -74,7 +74,6 @@ LEAD_COLUMNS = [
     "created_at",
     "confirmed_at",
     "last_email_error",
-    "mail_pending",
     "attempt_id",
 ]
 ATTEMPT_COLUMNS = [
@@ -187,7 +186,6 @@ def fill(database_url: str, start: int, count: int) -> None:
                             when,
                             when + dt.timedelta(hours=1) if status != "pending" else None,
                             "",
-                            False,
                             attempt_id,
                         )
                     )

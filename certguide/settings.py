@@ -4,6 +4,7 @@ Debug defaults are safe for a laptop; without ``DJANGO_DEBUG`` the site refuses 
 start until the production variables are set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -225,6 +226,10 @@ if MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
     MAILERS["default"]["OPTIONS"]["timeout"] = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="certguide <hello@certguide.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How long a sender holds a mail it took: well above a send's worst case (a few SMTP round
+# trips of up to 10 s each), so a live sender is never doubled, and short enough that a
+# mail whose worker died goes out again soon (docs/deploy.md, "Mail delivery").
+MAIL_SEND_LEASE = timedelta(seconds=env.int("MAIL_SEND_LEASE_SECONDS", default=120))
 
 _tasks_backend = env.str("TASKS_BACKEND", default="immediate" if DEBUG else "database")
 TASKS = {

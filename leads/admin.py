@@ -23,7 +23,7 @@ from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
 from leads.export import export_filename, recorded_export
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
-from leads.services import lead_erase
+from leads.services import lead_erase, lead_mail_retry
 
 # Below this many rows an exact count is cheap; above it the planner's estimate will do.
 EXACT_COUNT_BELOW = 50_000
@@ -114,9 +114,11 @@ class LeadAdmin(admin.ModelAdmin):
         "utm_source",
         "created_at",
         "confirmed_at",
+        "mail_state",
     ]
     list_filter = [
         "status",
+        "mail_state",
         "outcome",
         PlacementFilter,
         SourceFilter,
@@ -134,7 +136,7 @@ class LeadAdmin(admin.ModelAdmin):
     # Every column listed lives on Lead itself: a join would cost on each page and
     # save nothing. The query count per page is fixed (see tests/leads/test_admin.py).
     list_select_related = False
-    actions = ["export_selected", "erase_selected"]
+    actions = ["export_selected", "retry_failed_mail", "erase_selected"]
     fieldsets = [
         (None, {"fields": ["email", "first_name", "status", "outcome"]}),
         ("Consent", {"fields": ["consent_at", "consent_version"]}),
@@ -157,7 +159,10 @@ class LeadAdmin(admin.ModelAdmin):
                     "confirmed_at",
                     "unsubscribed_at",
                     "last_emailed_at",
-                    "mail_pending",
+                    "mail_state",
+                    "mail_kind",
+                    "mail_attempts",
+                    "mail_due_at",
                     "last_email_error",
                 ]
             },
@@ -263,6 +268,27 @@ class LeadAdmin(admin.ModelAdmin):
         return self._csv_response(
             request, leads, {**self._filters(request), "scope": "all matching"}
         )
+
+    # --- mail -----------------------------------------------------------------
+
+    # Whoever may see the leads may retry: it only re-sends a mail the lead asked for and
+    # is still owed (never to an unsubscribed lead), and marketers are the ones who notice.
+    @admin.action(description="Send failed mail again", permissions=["view"])
+    def retry_failed_mail(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        retried = lead_mail_retry(leads=queryset)
+        if retried:
+            self.message_user(
+                request,
+                f"{retried} failed mail{'s' if retried != 1 else ''} will be sent again "
+                "within a minute.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                "None of the selected leads has a failed mail; nothing was sent.",
+                messages.WARNING,
+            )
 
     # --- GDPR erase -----------------------------------------------------------
 

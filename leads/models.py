@@ -1,3 +1,4 @@
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,9 +31,12 @@ class LeadQuerySet(models.QuerySet):
     def unsubscribed(self) -> "LeadQuerySet":
         return self.filter(status=Lead.Status.UNSUBSCRIBED)
 
-    def awaiting_mail(self) -> "LeadQuerySet":
-        """Leads whose last mail failed and must be sent again."""
-        return self.filter(mail_pending=True)
+    def mail_due(self, *, now: datetime) -> "LeadQuerySet":
+        """Leads owed a mail that a sender may take now: waiting and due, or claimed by a
+        sender whose lease ran out (it died mid-send)."""
+        return self.filter(
+            mail_state__in=[Lead.MailState.OWED, Lead.MailState.SENDING], mail_due_at__lte=now
+        ).exclude(status=Lead.Status.UNSUBSCRIBED)
 
     def exportable(self) -> "LeadQuerySet":
         return self.select_related("attempt").order_by("created_at", "id")
@@ -49,6 +53,15 @@ class Lead(models.Model):
         PENDING = "pending", "Pending confirmation"
         CONFIRMED = "confirmed", "Confirmed"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+    class MailState(models.TextChoices):
+        """Where the lead's latest mail stands (the outbox; see docs/deploy.md)."""
+
+        NONE = "none", "No mail owed"
+        OWED = "owed", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
 
     email = models.EmailField(max_length=254)
     first_name = models.CharField(max_length=100, blank=True)
@@ -86,9 +99,27 @@ class Lead(models.Model):
     # When a mail was last queued: throttles repeat sign-ups even before a worker sends it.
     mail_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_email_error = models.TextField(blank=True)
-    mail_pending = models.BooleanField(
-        default=False, help_text="A mail to this lead failed and waits to be sent again."
+    # The outbox, one slot per lead, written in the same transaction as the change that
+    # owes the mail; the task only nudges, send_pending_emails sweeps what is due.
+    mail_state = models.CharField(
+        "mail",
+        max_length=8,
+        choices=MailState,
+        default=MailState.NONE,
+        db_default=MailState.NONE,
+        help_text="Failed: every retry failed; the admin action sends it again.",
     )
+    mail_kind = models.CharField(
+        "which mail", max_length=20, blank=True, db_default="", editable=False
+    )
+    mail_attempts = models.PositiveSmallIntegerField(
+        "send attempts", default=0, db_default=0, editable=False
+    )
+    # Owed: the earliest time the next attempt may start (retries back off).
+    # Sending: when the sender's lease ends; after that another sender may take it.
+    mail_due_at = models.DateTimeField("next attempt at", null=True, blank=True, editable=False)
+    # Which claim is sending: a sender whose lease ran out cannot record over a newer state.
+    mail_claim = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -104,9 +135,14 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["mail_pending"],
-                condition=Q(mail_pending=True),
-                name="leads_lead_mail_pending_idx",
+                fields=["mail_due_at"],
+                condition=Q(mail_state__in=["owed", "sending"]),
+                name="leads_lead_mail_due_idx",
+            ),
+            models.Index(
+                fields=["mail_state"],
+                condition=Q(mail_state="failed"),
+                name="leads_lead_mail_failed_idx",
             ),
         ]
 

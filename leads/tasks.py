@@ -1,35 +1,17 @@
-"""Mail to leads, sent by the tasks framework after the sign-up's transaction commits."""
+"""Mail tasks: a nudge to send what a lead is owed once the owing transaction commits.
 
-import logging
+The owed mail is recorded on the lead (leads.services); the task only asks a sender to
+take it now rather than at the next send_pending_emails sweep.
+"""
 
 from django.tasks import task
 
-from leads.mail import MailKind, build_message, mail_for_status
-from leads.models import Lead
-from leads.services import lead_record_send
-
-logger = logging.getLogger(__name__)
-
-
-def deliver(*, lead: Lead, kind: MailKind) -> bool:
-    """Send one mail and record the outcome on the lead; never raises for a mail error."""
-    try:
-        build_message(lead=lead, kind=kind).send()
-    except Exception as error:  # Whatever the mailer raises must be recorded, not lost.
-        logger.warning("Mail %s to lead %s failed: %s", kind, lead.pk, error)
-        lead_record_send(lead=lead, error=f"{type(error).__name__}: {error}")
-        return False
-    lead_record_send(lead=lead, error=None)
-    return True
+from leads.services import mail_send_due
 
 
 @task
-def send_lead_mail(lead_id: int, kind: str) -> str:
-    """Send `kind` to the lead if it still fits: a lead confirmed or unsubscribed since
-    the mail was queued gets no stale confirmation."""
-    lead = Lead.objects.filter(pk=lead_id).first()
-    if lead is None:
-        return "lead gone"
-    if mail_for_status(lead.status) != kind:
-        return "skipped"
-    return "sent" if deliver(lead=lead, kind=MailKind(kind)) else "failed"
+def send_lead_mail(lead_id: int, kind: str = "") -> str:
+    """Send the mail this lead is owed, if it is due. `kind` is accepted for tasks queued
+    before the outbox existed; what is owed is read from the lead."""
+    outcome = mail_send_due(lead_id=lead_id)
+    return {True: "sent", False: "failed", None: "nothing due"}[outcome]

@@ -149,6 +149,17 @@ def test_expired_confirmation_link_shows_the_way_to_ask_again(page, live_server,
     assert Lead.objects.get().status == Lead.Status.PENDING
 
 
+def log_in_as_marketer(page, live_server) -> None:
+    """A new user in the Marketing group, signed in to the admin through its login form."""
+    marketer = User.objects.create_user("marketer", password="a-long-test-password", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("marketer")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/admin/")
+
+
 def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server):
     for index, status in enumerate(["confirmed", "confirmed", "pending"]):
         make_lead(
@@ -157,13 +168,7 @@ def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server)
             status=status,
             placement="home-hero",
         )
-    marketer = User.objects.create_user("marketer", password="a-long-test-password", is_staff=True)
-    marketer.groups.add(Group.objects.get(name="Marketing"))
-
-    page.goto(live_server.url + "/admin/")
-    page.get_by_label("Username").fill("marketer")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_marketer(page, live_server)
     page.get_by_role("link", name="Funnel dashboard").click()
     assert page.get_by_role("heading", name=re.compile("dashboard", re.I)).count() >= 1
     assert page.locator("svg[role=img]").count() >= 1
@@ -181,3 +186,31 @@ def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server)
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert sorted(r["email"] for r in rows) == ["lead0@example.com", "lead1@example.com"]
     assert {r["first_name"] for r in rows} == {"Zoë", "李雷"}
+
+
+def test_marketer_finds_failed_mail_and_sends_it_again(page, live_server, mailoutbox):
+    make_lead(
+        email="bounced@example.com",
+        mail_state=Lead.MailState.FAILED,
+        mail_kind="confirmation",
+        mail_attempts=12,
+        last_email_error="SMTPRecipientsRefused: mailbox full",
+    )
+    make_lead(email="fine@example.com", mail_state=Lead.MailState.SENT)
+    log_in_as_marketer(page, live_server)
+    page.goto(live_server.url + "/admin/leads/lead/")
+    page.locator("#changelist-filter").get_by_role("link", name="Failed", exact=True).click()
+    page.wait_for_url(re.compile(r"mail_state__exact=failed"))
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 1
+    assert "Failed" in rows.first.inner_text()
+    screenshot(page, "admin-leads-failed-mail")
+
+    rows.first.get_by_role("checkbox").check()
+    page.locator("select[name=action]").select_option("retry_failed_mail")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector(".messagelist")
+
+    assert "1 failed mail will be sent again" in page.locator(".messagelist").inner_text()
+    assert [m.to for m in mailoutbox] == [["bounced@example.com"]]
+    assert Lead.objects.get(email="bounced@example.com").mail_state == Lead.MailState.SENT

@@ -33,6 +33,24 @@ def make_lead(**fields) -> Lead:
     return Lead.objects.create(**(defaults | fields))
 
 
+def owed(kind: str = "confirmation", **fields) -> dict:
+    """The fields of a lead owed `kind`, due now: make_lead(**owed("materials"))."""
+    return {
+        "mail_state": Lead.MailState.OWED,
+        "mail_kind": kind,
+        "mail_due_at": timezone.now(),
+        "mail_requested_at": timezone.now(),
+    } | fields
+
+
+@contextmanager
+def later(delta: timedelta):
+    """Run the block as if `delta` had passed: every timezone.now() is moved on."""
+    moved = timezone.now() + delta
+    with mock.patch("django.utils.timezone.now", return_value=moved):
+        yield moved
+
+
 def make_attempt(
     *, outcome: str = Recommendation.CSPO, csm_score: int = 35, cspo_score: int = 80, **fields
 ) -> Attempt:

@@ -1,12 +1,14 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from leads.models import Lead
 from leads.tasks import send_lead_mail
-from tests.leads.conftest import make_lead
+from tests.leads.conftest import later, make_lead, owed
 
 pytestmark = pytest.mark.django_db
 
@@ -78,23 +80,26 @@ def test_a_name_cannot_inject_markup_into_the_html_mail(post_signup, mailoutbox)
     assert "&lt;b&gt;Ada&lt;/b&gt;" in html
 
 
-def test_a_failed_send_keeps_the_lead_and_the_error_then_the_retry_sends_it(
+def test_a_failed_send_keeps_the_mail_owed_then_the_retry_sends_it(
     post_signup, broken_mail, settings, mailoutbox, capsys
 ):
     response = post_signup(email="ada@example.com")
 
     assert response.status_code == 302
     lead = Lead.objects.get()
-    assert lead.mail_pending
+    assert (lead.mail_state, lead.mail_kind, lead.mail_attempts) == ("owed", "confirmation", 1)
     assert "ConnectionRefusedError: mail server refused the connection" in lead.last_email_error
     assert lead.last_emailed_at is None
     assert mailoutbox == []
 
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     call_command("send_pending_emails")
+    assert mailoutbox == []  # The first retry waits a minute.
+    with later(timedelta(minutes=1)):
+        call_command("send_pending_emails")
 
     lead.refresh_from_db()
-    assert not lead.mail_pending
+    assert lead.mail_state == "sent"
     assert lead.last_email_error == ""
     assert lead.last_emailed_at is not None
     assert [m.subject for m in mailoutbox] == [
@@ -103,10 +108,16 @@ def test_a_failed_send_keeps_the_lead_and_the_error_then_the_retry_sends_it(
     assert "Sent 1 email(s); 0 failed" in capsys.readouterr().out
 
 
-def test_the_retry_sends_the_mail_for_the_status_now(mailoutbox):
-    make_lead(email="confirmed@example.com", status="confirmed", mail_pending=True)
-    make_lead(email="fine@example.com", status="pending")
+def test_the_sweep_sends_what_is_owed_and_due_and_nothing_else(mailoutbox):
+    make_lead(email="confirmed@example.com", status="confirmed", **owed("materials"))
+    make_lead(email="sent@example.com", mail_state="sent", mail_kind="confirmation")
+    make_lead(
+        email="waiting@example.com",
+        **owed(mail_due_at=timezone.now() + timedelta(minutes=3), mail_attempts=2),
+    )
+    make_lead(email="gaveup@example.com", **owed(mail_state="failed", mail_attempts=12))
 
+    call_command("send_pending_emails")
     call_command("send_pending_emails")
 
     assert [(m.to, m.subject) for m in mailoutbox] == [
@@ -114,33 +125,43 @@ def test_the_retry_sends_the_mail_for_the_status_now(mailoutbox):
     ]
 
 
-def test_a_retry_that_fails_again_stays_pending(broken_mail, capsys):
-    lead = make_lead(mail_pending=True, last_email_error="earlier")
+def test_a_retry_that_fails_again_stays_owed_and_waits_longer(broken_mail, capsys):
+    lead = make_lead(**owed(mail_attempts=3, last_email_error="earlier"))
 
     call_command("send_pending_emails")
 
     lead.refresh_from_db()
-    assert lead.mail_pending
+    assert (lead.mail_state, lead.mail_attempts) == ("owed", 4)
     assert "ConnectionRefusedError" in lead.last_email_error
+    # The fourth failure waits 2**3 minutes.
+    assert timedelta(minutes=7) < lead.mail_due_at - timezone.now() <= timedelta(minutes=8)
     assert "0 email(s); 1 failed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    ("status", "kind", "result", "sent"),
+    ("fields", "result", "sent"),
     [
-        ("pending", "confirmation", "sent", 1),
-        ("confirmed", "confirmation", "skipped", 0),  # confirmed before the worker ran
-        ("unsubscribed", "materials", "skipped", 0),
-        ("confirmed", "materials", "sent", 1),
+        (owed("confirmation"), "sent", 1),
+        (owed("materials", status="confirmed"), "sent", 1),
+        ({"mail_state": "sent"}, "nothing due", 0),  # the sweep sent it first
+        ({"mail_state": "none"}, "nothing due", 0),
+        (owed(mail_due_at=timezone.now() + timedelta(minutes=5)), "nothing due", 0),
     ],
 )
-def test_the_mail_task_sends_only_what_still_fits(mailoutbox, status, kind, result, sent):
-    lead = make_lead(status=status)
+def test_the_mail_task_sends_what_the_lead_is_owed(mailoutbox, fields, result, sent):
+    lead = make_lead(**fields)
 
-    assert send_lead_mail.call(lead.pk, kind) == result
+    assert send_lead_mail.call(lead.pk) == result
     assert len(mailoutbox) == sent
 
 
+def test_a_task_queued_before_the_outbox_still_runs(mailoutbox):
+    lead = make_lead(**owed("confirmation"))
+
+    assert send_lead_mail.call(lead.pk, "confirmation") == "sent"
+    assert len(mailoutbox) == 1
+
+
 def test_the_mail_task_for_an_erased_lead_sends_nothing(mailoutbox):
-    assert send_lead_mail.call(987654, "confirmation") == "lead gone"
+    assert send_lead_mail.call(987654) == "nothing due"
     assert mailoutbox == []

@@ -8,12 +8,11 @@ from leads.models import Lead, LeadErasure
 from leads.services import (
     lead_confirm,
     lead_erase,
-    lead_record_send,
     lead_subscribe,
     lead_unsubscribe,
 )
 from leads.tasks import send_lead_mail
-from tests.leads.conftest import make_attempt, make_lead
+from tests.leads.conftest import make_attempt, make_lead, owed
 
 pytestmark = pytest.mark.django_db
 
@@ -121,28 +120,18 @@ def test_confirm_does_not_undo_an_unsubscribe(committed, mailoutbox):
     assert mailoutbox == []
 
 
-def test_unsubscribe_is_immediate_and_clears_a_pending_retry():
-    lead = make_lead(status="confirmed", mail_pending=True)
+def test_unsubscribe_is_immediate_and_drops_a_mail_still_owed(mailoutbox):
+    lead = make_lead(status="confirmed", **owed("materials"))
 
     lead_unsubscribe(lead=lead)
     lead_unsubscribe(lead=lead)
+    call_command("send_pending_emails")
 
     lead.refresh_from_db()
     assert lead.status == "unsubscribed"
     assert lead.unsubscribed_at is not None
-    assert not lead.mail_pending
-
-
-def test_record_send_keeps_the_error_then_clears_it(lead):
-    lead_record_send(lead=lead, error="SMTPServerDisconnected: gone\x00 away")
-    lead.refresh_from_db()
-    assert (lead.last_email_error, lead.mail_pending) == ("SMTPServerDisconnected: gone away", True)
-    assert lead.last_emailed_at is None
-
-    lead_record_send(lead=lead, error=None)
-    lead.refresh_from_db()
-    assert (lead.last_email_error, lead.mail_pending) == ("", False)
-    assert lead.last_emailed_at is not None
+    assert lead.mail_state == "none"
+    assert mailoutbox == []
 
 
 def test_erase_deletes_the_lead_blanks_its_attempt_and_counts_it():
@@ -194,11 +183,13 @@ def test_a_queue_that_is_down_leaves_the_mail_for_the_retry(committed, monkeypat
     lead = subscribe(committed)
 
     lead.refresh_from_db()
-    assert lead.mail_pending
-    assert "task queue unavailable" in lead.last_email_error
+    assert (lead.mail_state, lead.mail_kind) == ("owed", "confirmation")
+    assert mailoutbox == []
     monkeypatch.undo()
     call_command("send_pending_emails")
     assert len(mailoutbox) == 1
+    lead.refresh_from_db()
+    assert lead.mail_state == "sent"
 
 
 def test_erase_from_any_caller_scrubs_admin_history_and_export_filters(admin_user):

@@ -268,8 +268,8 @@ def test_an_error_keeps_the_result_and_its_explanation(post_signup):
 def test_a_sign_up_stays_within_its_query_budget(post_signup, django_assert_max_num_queries):
     attempt = make_attempt()
 
-    # Result lookup, insert (in a savepoint here), then the mail task: load, record (in a
-    # savepoint here).
+    # Result lookup, insert with the owed mail (in a savepoint here), then the mail task:
+    # claim, load, record.
     with django_assert_max_num_queries(8):
         assert post_signup(result=str(attempt.pk)).status_code == 302
 

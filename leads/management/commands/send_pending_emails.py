@@ -1,21 +1,22 @@
 from django.core.management.base import BaseCommand
 
-from leads.mail import mail_for_status
-from leads.models import Lead
-from leads.tasks import deliver
+from leads.services import mail_fail_abandoned, mail_send_due
 
 
 class Command(BaseCommand):
-    help = "Send again every lead mail that failed (the mail that fits the lead's status now)."
+    help = (
+        "Send every lead mail that is owed and due: never sent, waiting for a retry, or "
+        "left by a sender that died (after its lease). Safe to run several at once."
+    )
 
     def handle(self, *args, **options) -> None:
+        abandoned = mail_fail_abandoned()
         sent = failed = 0
-        for lead in Lead.objects.awaiting_mail().order_by("id").iterator():
-            kind = mail_for_status(lead.status)
-            if kind is None:
-                continue  # Unsubscribed: lead_unsubscribe already cleared the retry.
-            if deliver(lead=lead, kind=kind):
+        while (outcome := mail_send_due()) is not None:
+            if outcome:
                 sent += 1
             else:
                 failed += 1
         self.stdout.write(f"Sent {sent} email(s); {failed} failed and will be retried.")
+        if abandoned:
+            self.stdout.write(f"{abandoned} email(s) gave up after their last attempt.")
