@@ -10,12 +10,18 @@ import re
 from datetime import UTC, datetime
 
 # An address, also percent-encoded (%40) as it appears in a logged URL. The first
-# character of the local part stays so an operator can tell two addresses apart.
-EMAIL = re.compile(r"([A-Za-z0-9_+-])[A-Za-z0-9._%+-]*(?:@|%40)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-# Capability URLs: whoever holds the token may confirm, read the materials, unsubscribe
-# or see a result, so the token is a secret and never reaches a log line.
+# character of the local part stays so an operator can tell two addresses apart; the
+# rest is every character RFC 5322 allows there (o'brien), so none of it survives; all
+# but = / ? &, which end a URL's query parameter before the address.
+EMAIL = re.compile(
+    r"([A-Za-z0-9_+-])[A-Za-z0-9.!#$%'*+^_`{|}~-]*(?:@|%40)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
+# Capability URLs: whoever holds the token may confirm, read the materials, unsubscribe,
+# see a result or answer an attempt's questions, so the token (or attempt id) is a secret
+# and never reaches a log line.
 CAPABILITY_URL = re.compile(
-    r"(/free-training/(?:confirm|materials|unsubscribe)/|/wizard/result/)[^/\s\"'?#]+"
+    r"(/free-training/(?:confirm|materials|unsubscribe)/|/wizard/result/"
+    r"|/wizard/(?=[0-9a-fA-F-]{36}/))[^/\s\"'?#]+"
 )
 
 

@@ -34,6 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
             "GET /wizard/result/0b6e2f0c-8a55-4c1e-9d3e-1f2a3b4c5d6e/",
             "GET /wizard/result/***/",
         ),
+        (
+            "GET /wizard/0b6e2f0c-8a55-4c1e-9d3e-1f2a3b4c5d6e/step/3/ 200",
+            "GET /wizard/***/step/3/ 200",
+        ),
+        ("POST /wizard/ 302", "POST /wizard/ 302"),
+        ("bounced o'brien@example.com", "bounced o***@example.com"),
+        ("GET /?email=o%27brien%40example.com", "GET /?email=o***@example.com"),
         ("no personal data here: /compare/ 200", "no personal data here: /compare/ 200"),
     ],
 )
