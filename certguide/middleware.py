@@ -76,15 +76,29 @@ class ClientAddressMiddleware:
     Each trusted proxy appends the address it received the request from to
     X-Forwarded-For, so the entry TRUSTED_PROXY_HOPS places from the right is the one the
     outermost trusted proxy saw; anything further left was written by the client and may
-    be forged. Without this, every visitor would share the balancer's address (and one
-    sign-up rate limit).
+    be forged. The header is believed only when the peer and every proxy hop between it
+    and that entry are in TRUSTED_PROXIES: a client reaching gunicorn directly could
+    otherwise name any address (and get a fresh sign-up limit with each). Without this,
+    every visitor would share the balancer's address (and one sign-up rate limit).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.hops = settings.TRUSTED_PROXY_HOPS
         if not self.hops:
             raise MiddlewareNotUsed
+        self.proxies = [
+            ipaddress.ip_network(entry.strip(), strict=False)
+            for entry in settings.TRUSTED_PROXIES
+            if entry.strip()
+        ]
         self.get_response = get_response
+
+    def _is_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         forwarded = [
@@ -93,7 +107,12 @@ class ClientAddressMiddleware:
             if entry.strip()
         ]
         if len(forwarded) >= self.hops:
-            # Not an address means a misconfigured proxy: keep the peer's address then.
-            with contextlib.suppress(ValueError):
-                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded[-self.hops]))
+            chain = [
+                request.META.get("REMOTE_ADDR", ""),
+                *forwarded[len(forwarded) - self.hops + 1 :],
+            ]
+            if all(self._is_proxy(address) for address in chain):
+                # Not an address means a misconfigured proxy: keep the peer's address then.
+                with contextlib.suppress(ValueError):
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded[-self.hops]))
         return self.get_response(request)

@@ -35,7 +35,12 @@ else:
     SECRET_KEY = _required("DJANGO_SECRET_KEY")
     ALLOWED_HOSTS = [h.strip() for h in _required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# Links in mail are built from it, and our own pages are told apart from other referrers.
+SITE_URL = (
+    env.str("SITE_URL", default="http://127.0.0.1:8000") if DEBUG else _required("SITE_URL")
+).rstrip("/")
+# Earlier keys, newest first: signed links (unsubscribe links never expire) survive a rotation.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -194,6 +199,14 @@ PERMISSIONS_POLICY_DENIED = (
 # How many proxies (load balancer, CDN) append to X-Forwarded-For in front of gunicorn;
 # 0 when clients connect directly. The client address feeds the sign-up rate limit.
 TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
+# The proxies' own addresses or networks (10.0.0.0/8, 2001:db8::/32): X-Forwarded-For is
+# believed only from a peer in this list, else anyone could name any client address.
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+if TRUSTED_PROXY_HOPS and not TRUSTED_PROXIES and not DEBUG:
+    raise SystemExit(
+        "certguide: DJANGO_TRUSTED_PROXIES must list the proxies' addresses "
+        "when DJANGO_TRUSTED_PROXY_HOPS is set."
+    )
 # Extra origins allowed to POST forms (scheme included), when the public host differs
 # from the one the proxy forwards; usually empty.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

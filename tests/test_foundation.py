@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "SITE_URL"}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "certguide.settings"
     return subprocess.run(
@@ -38,6 +38,26 @@ def test_production_start_without_allowed_hosts_is_refused():
 
     assert result.returncode != 0
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "env"),
+    [
+        ("SITE_URL", {}),
+        (
+            "DJANGO_TRUSTED_PROXIES",
+            {"SITE_URL": "https://x.example", "DJANGO_TRUSTED_PROXY_HOPS": "1"},
+        ),
+    ],
+)
+def test_production_start_without_a_required_setting_is_refused(missing, env):
+    result = run_manage(
+        "check", DJANGO_SECRET_KEY="s" * 50, DJANGO_ALLOWED_HOSTS="x.example", **env
+    )
+
+    assert result.returncode != 0
+    assert missing in result.stderr
     assert "Traceback" not in result.stderr
 
 

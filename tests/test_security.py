@@ -10,6 +10,8 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import path
 
+from tests.leads.conftest import signup_data, visitor_signup
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The production environment docs/deploy.md documents (a throwaway key of the same shape;
@@ -23,6 +25,7 @@ PRODUCTION_ENV = {
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
     "DEFAULT_FROM_EMAIL": "certguide <hello@certguide.example.com>",
     "DJANGO_TRUSTED_PROXY_HOPS": "1",
+    "DJANGO_TRUSTED_PROXIES": "10.0.0.0/8",
 }
 
 
@@ -227,45 +230,66 @@ def test_production_settings_refuse_debug_pages_and_third_party_origins():
 
 @pytest.mark.urls("tests.test_security")
 @pytest.mark.parametrize(
-    ("hops", "forwarded_for", "seen"),
+    ("hops", "peer", "forwarded_for", "seen"),
     [
-        (0, "203.0.113.7", "127.0.0.1"),  # no proxy configured: the header is ignored
-        (1, "203.0.113.7", "203.0.113.7"),  # the load balancer appended the client
-        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # a client-forged entry is skipped
-        (2, "6.6.6.6, 203.0.113.7, 10.0.0.2", "203.0.113.7"),  # CDN then load balancer
-        (2, "203.0.113.7", "127.0.0.1"),  # fewer entries than proxies: not trusted
-        (1, "not-an-address", "127.0.0.1"),
-        (1, "", "127.0.0.1"),
+        (0, "10.0.0.9", "203.0.113.7", "10.0.0.9"),  # no proxy configured: header ignored
+        (1, "10.0.0.9", "203.0.113.7", "203.0.113.7"),  # the load balancer appended the client
+        (1, "10.0.0.9", "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # a forged entry is skipped
+        (2, "10.0.0.9", "6.6.6.6, 203.0.113.7, 10.0.0.2", "203.0.113.7"),  # CDN, then balancer
+        (2, "10.0.0.9", "203.0.113.7", "10.0.0.9"),  # fewer entries than proxies: not trusted
+        (1, "10.0.0.9", "not-an-address", "10.0.0.9"),
+        (1, "10.0.0.9", "", "10.0.0.9"),
+        # A client that reaches gunicorn itself, not through a listed proxy, names nobody.
+        (1, "198.51.100.4", "203.0.113.7", "198.51.100.4"),
+        (1, "2001:db8::1", "203.0.113.7", "2001:db8::1"),
+        # The hop between the balancer and the client must be a listed proxy too.
+        (2, "10.0.0.9", "6.6.6.6, 203.0.113.7", "10.0.0.9"),
+        (1, "fd00::5", "2001:db8:1:2::7", "2001:db8:1:2::7"),
     ],
 )
 def test_client_address_comes_from_the_trusted_proxies_only(
-    client, settings, hops, forwarded_for, seen
+    client, settings, hops, peer, forwarded_for, seen
 ):
     settings.TRUSTED_PROXY_HOPS = hops
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "fd00::/8"]
 
     response = client.get(
-        "/client-address/", headers={"x-forwarded-for": forwarded_for}, REMOTE_ADDR="127.0.0.1"
+        "/client-address/", headers={"x-forwarded-for": forwarded_for}, REMOTE_ADDR=peer
     )
 
     assert response.content.decode() == seen
 
 
 @pytest.mark.django_db
-def test_behind_a_load_balancer_each_client_has_its_own_sign_up_limit(client, settings):
+def test_behind_a_load_balancer_each_client_has_its_own_sign_up_limit(settings):
     settings.TRUSTED_PROXY_HOPS = 1
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
     settings.SIGNUP_RATE_LIMIT = "1/m"
+    balancer, direct = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
 
-    def post(forwarded_for: str) -> int:
-        return client.post(
-            "/free-training/", {}, headers={"x-forwarded-for": forwarded_for}
-        ).status_code
+    def post(client: Client, forwarded_for: str, peer: str = "127.0.0.1") -> int:
+        post.count += 1
+        data = signup_data(email=f"visitor{post.count}@example.com")
+        headers = {"x-forwarded-for": forwarded_for}
+        return visitor_signup(client, data, headers=headers, REMOTE_ADDR=peer).status_code
 
-    first = post("203.0.113.7")
-    again = post("203.0.113.7")
-    forged = post("198.51.100.1, 203.0.113.7")
-    other = post("203.0.113.8")
+    post.count = 0
+    first = post(balancer, "203.0.113.7")
+    # Straight to gunicorn with a new forged address each time: one client, one limit.
+    direct_first = post(direct, "203.0.113.20", peer="198.51.100.4")
+    direct_again = post(direct, "203.0.113.21", peer="198.51.100.4")
+    again = post(balancer, "203.0.113.7")
+    forged = post(balancer, "198.51.100.1, 203.0.113.7")
+    other = post(balancer, "203.0.113.8")
 
-    assert (first, again, forged, other) == (200, 429, 429, 200)
+    assert (first, direct_first, direct_again, again, forged, other) == (
+        302,
+        302,
+        429,
+        429,
+        429,
+        302,
+    )
 
 
 @pytest.mark.django_db

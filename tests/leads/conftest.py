@@ -3,7 +3,10 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
+from django.http import HttpResponse
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -79,6 +82,15 @@ def token_for(lead: Lead, purpose: Purpose, *, age: timedelta = timedelta(0)) ->
 
 def signup_data(**fields) -> dict[str, str]:
     return {"email": "ada@example.com", "first_name": "Ada", "consent": "on"} | fields
+
+
+def visitor_signup(client: Client, data: dict[str, str], **extra) -> HttpResponse:
+    """Post the sign-up form as a browser does: open the page, send its CSRF token back.
+
+    For a Client(enforce_csrf_checks=True), which refuses a post without the token."""
+    client.get(reverse("leads:signup"), **extra)
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    return client.post(reverse("leads:signup"), {**data, "csrfmiddlewaretoken": token}, **extra)
 
 
 @pytest.fixture
