@@ -3,6 +3,7 @@
 The client is a keyed hash of its address: the raw IP is never stored anywhere.
 """
 
+import ipaddress
 import time
 
 from django.conf import settings
@@ -21,10 +22,25 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period]
 
 
+def client_network(address: str) -> str:
+    """Who a limit counts: an IPv4 address, or the /64 an IPv6 address belongs to.
+
+    One IPv6 subscriber usually holds a whole /64 and may use any address in it, so
+    counting single addresses would give one client 2**64 fresh limits.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip)
+
+
 def client_key(request: HttpRequest) -> str:
     """A stable, non-reversible name for the client behind this request."""
-    address = request.META.get("REMOTE_ADDR", "")
-    return salted_hmac("leads.ratelimit", address, algorithm="sha256").hexdigest()[:32]
+    network = client_network(request.META.get("REMOTE_ADDR", ""))
+    return salted_hmac("leads.ratelimit", network, algorithm="sha256").hexdigest()[:32]
 
 
 def _hit(key: str, limit: int, period: int, now: float) -> int | None:

@@ -20,7 +20,7 @@ from certguide.campaign import UTM_KEYS
 from leads.export import export_leads_csv
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
-from tests.leads.conftest import make_lead
+from tests.leads.conftest import make_lead, visitor_signup
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import active_weights
 
@@ -518,3 +518,29 @@ def test_hostile_values_that_were_stored_are_escaped_in_the_admin_and_neutralise
     csv_text = out.getvalue().decode("utf-8-sig")
     assert "'=cmd|" in csv_text
     assert ",=cmd|" not in csv_text
+
+
+# --- Issue 13: abuse of the sign-up form, links and logs that an outside review found.
+
+
+def test_one_ipv6_client_cycling_through_its_64_shares_one_sign_up_limit(db, settings):
+    settings.SIGNUP_RATE_LIMIT = "5/m"
+    # Two browsers of one household (one /64), interleaved, each address different.
+    laptop, phone = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    neighbour = Client(enforce_csrf_checks=True)
+
+    statuses = [
+        visitor_signup(
+            (laptop, phone)[n % 2],
+            signup_data(email=f"flood{n}@example.com"),
+            REMOTE_ADDR=f"2001:db8:1:2::{n:x}",
+        ).status_code
+        for n in range(1, 13)
+    ]
+    other_network = visitor_signup(
+        neighbour, signup_data(email="next@example.com"), REMOTE_ADDR="2001:db8:1:3::1"
+    )
+
+    assert statuses == [302] * 5 + [429] * 7
+    assert other_network.status_code == 302
+    assert Lead.objects.filter(email__startswith="flood").count() == 5
