@@ -8,8 +8,11 @@ The file is meant for a marketer's email tool and for spreadsheets, so:
   ``+``, ``-``, ``@``, tab, carriage return) gets a leading single quote, as OWASP's
   CSV-injection guidance says. The rule is applied to every such cell, even one that
   looks harmless like ``-5`` or ``+44 20``: a simple rule a marketer can predict beats a
-  clever one that guesses. NUL characters are removed first (PostgreSQL cannot even
-  store them; SQLite can);
+  clever one that guesses. Look-alikes count too: the check reads the text NFKC-normalised
+  (a full-width equals sign is ``=``) and past any leading spaces and invisible characters (a
+  zero-width space), since spreadsheets and import tools may fold or trim those. The cell
+  itself keeps its text as stored. NUL characters are removed first (PostgreSQL cannot
+  even store them; SQLite can);
 - times are ISO 8601 in UTC to the second (``2026-11-29T09:20:38Z``).
 
 On PostgreSQL the rows come from the database's own ``COPY (SELECT ...) TO STDOUT WITH
@@ -20,7 +23,10 @@ paths write byte-identical files for the same rows.
 
 import csv
 import datetime as dt
+import functools
 import io
+import sys
+import unicodedata
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -60,10 +66,40 @@ COLUMNS: list[tuple[str, str, str]] = [
 HEADER = [name for name, _, _ in COLUMNS]
 
 
+# Skipped before the formula check: spaces, line and paragraph separators, control and
+# format characters (zero-width space, bidi marks, BOM). NUL is removed anyway.
+SKIPPED_CATEGORIES = ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+@functools.cache
+def skipped_leading_characters() -> str:
+    """Every character of SKIPPED_CATEGORIES, for Python's lstrip and SQL's ltrim alike."""
+    return "".join(
+        chr(code)
+        for code in range(1, sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in SKIPPED_CATEGORIES
+    )
+
+
+def reads_as_formula(value: str) -> bool:
+    """True if a spreadsheet could take ``value`` for a formula (see the module docstring).
+
+    A printable ASCII first character other than a trigger decides at once: nothing
+    before it is skipped and NFKC never turns it into a trigger. spreadsheet_safe_sql()
+    takes the same three steps.
+    """
+    if value.startswith(FORMULA_TRIGGERS):
+        return True
+    if not value or " " < value[0] < "\x7f":
+        return False
+    looks = unicodedata.normalize("NFKC", value).lstrip(skipped_leading_characters())
+    return looks.startswith(FORMULA_TRIGGERS)
+
+
 def neutralise_cell(value: str) -> str:
     """Return ``value`` safe to open in a spreadsheet: NULs removed, formulas defused."""
     value = value.replace("\0", "")
-    if value.startswith(FORMULA_TRIGGERS):
+    if reads_as_formula(value):
         return "'" + value
     return value
 
@@ -93,18 +129,29 @@ def header_chunk() -> bytes:
     return BOM + buffer.getvalue().encode()
 
 
+def _unicode_literal(text: str) -> str:
+    """``text`` as a PostgreSQL U&'' literal of escapes: plain ASCII SQL for any character."""
+    return "U&'" + "".join(f"\\+{ord(ch):06X}" for ch in text) + "'"
+
+
 def spreadsheet_safe_sql(column: str) -> str:
-    """SQL twin of :func:`neutralise_cell` for a text column.
+    """SQL twin of :func:`neutralise_cell` for a text column, in the same three steps as
+    :func:`reads_as_formula`.
 
     ascii() is the first character's code point (0 for ''): comparing integers costs
-    far less than comparing one-character texts, a million rows over. The empty string
+    far less than comparing one-character texts, a million rows over, and cells that
+    start with printable ASCII (nearly all) never reach normalize(). The empty string
     becomes NULL because COPY writes ``""`` for an empty string but nothing for NULL,
     while ``csv.writer`` writes nothing for both.
     """
     codes = ", ".join(str(ord(c)) for c in FORMULA_TRIGGERS)
+    skipped = _unicode_literal(skipped_leading_characters())
+    quoted = f"'''' || {column}"
     return (
-        f"NULLIF(CASE WHEN ascii({column}) IN ({codes}) "
-        f"THEN '''' || {column} ELSE {column} END, '')"
+        f"NULLIF(CASE WHEN ascii({column}) IN ({codes}) THEN {quoted} "
+        f"WHEN ascii({column}) BETWEEN 33 AND 126 THEN {column} "
+        f"WHEN ascii(ltrim(normalize({column}, NFKC), {skipped})) IN ({codes}) "
+        f"THEN {quoted} ELSE {column} END, '')"
     )
 
 

@@ -29,7 +29,21 @@ HOSTILE = [
     "\tindent",
     "\rreturn",
     "=cmd|' /C calc'!A0",
+    # Look-alikes: full-width signs (NFKC makes them the ASCII ones), and triggers behind
+    # spaces or invisible characters that a spreadsheet or import tool may drop.
+    "\uff1d1+1",
+    "\uff0b44 20",
+    "\uff0d5",
+    "\uff20SUM(A1)",
+    "\u200b=HYPERLINK(1)",
+    "\u200b\u200b\uff1dcmd|' /C calc'!A0",
+    "\ufeff@SUM(A1)",
+    "\u3000\uff0b1",
+    " =1",
+    "\u00a0\u2028-2",
 ]
+# Harmless text that only starts like a look-alike stays as it is.
+LOOK_ALIKE_HARMLESS = ["\uff21da", "\u200bAda", " Ada", "\u3000李", "\uff58=1"]
 
 
 def parse(data: bytes) -> list[dict[str, str]]:
@@ -64,7 +78,10 @@ def make_attempt(**fields) -> Attempt:
         ("ada+news@example.com", "ada+news@example.com"),
         ("", ""),
         ("Zoë", "Zoë"),
-        (" =1", " =1"),
+        (" =1", "' =1"),
+        ("\uff1d1+1", "'\uff1d1+1"),
+        ("\u200b@SUM(A1)", "'\u200b@SUM(A1)"),
+        ("\u200bAda", "\u200bAda"),
         ("'quoted", "'quoted"),
     ],
 )
@@ -155,6 +172,15 @@ def test_dangerous_first_characters_are_neutralised(field, value):
     [row] = parse(export_bytes(Lead.objects.all()))
 
     assert row[field] == "'" + value
+
+
+@pytest.mark.parametrize("value", LOOK_ALIKE_HARMLESS)
+def test_look_alike_harmless_values_are_untouched(value):
+    make_lead(first_name=value)
+
+    [row] = parse(export_bytes(Lead.objects.all()))
+
+    assert row["first_name"] == value
 
 
 def test_harmless_values_are_untouched_and_quoting_follows_rfc_4180():
@@ -315,7 +341,20 @@ def orm_bytes(queryset) -> bytes:
 @postgres_only
 def test_copy_and_orm_paths_write_identical_files():
     attempt = make_attempt(csm_score=0, cspo_score=100, outcome="CSPO")
-    values = [*HOSTILE, "", "Zoë", "李", 'q"q', "a,b", "x\ny", "\\.", "\\N", " lead", "50%"]
+    values = [
+        *HOSTILE,
+        *LOOK_ALIKE_HARMLESS,
+        "",
+        "Zoë",
+        "李",
+        'q"q',
+        "a,b",
+        "x\ny",
+        "\\.",
+        "\\N",
+        " lead",
+        "50%",
+    ]
     for n, value in enumerate(values):
         make_lead(
             email=f"lead{n}@example.com",
