@@ -5,12 +5,14 @@ Each case is one request (or a few) against a database holding a confirmed lead,
 pending lead and a completed quiz attempt; after it, those rows must be exactly as before.
 """
 
+import importlib
 import io
 import re
 import unicodedata
 import uuid
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.forms.models import model_to_dict
 from django.test import Client
@@ -544,3 +546,65 @@ def test_one_ipv6_client_cycling_through_its_64_shares_one_sign_up_limit(db, set
     assert statuses == [302] * 5 + [429] * 7
     assert other_network.status_code == 302
     assert Lead.objects.filter(email__startswith="flood").count() == 5
+
+
+def csrf_post(client: Client, page: str, url: str, data: dict[str, str], **extra):
+    """Open `page` as a browser does, then post its form to `url` with the CSRF token."""
+    client.get(page, **extra)
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    return client.post(url, {**data, "csrfmiddlewaretoken": token}, **extra)
+
+
+def test_a_quiz_started_from_a_token_page_stores_no_referrer(stored, settings):
+    settings.SITE_URL = "https://certguide.example"
+    # Two visitors, each following the nav's quiz link from a page of ours (the token is
+    # in that page's URL), and one arriving from a newsletter.
+    leaving = Client(enforce_csrf_checks=True)
+    confirming = Client(enforce_csrf_checks=True)
+    reader = Client(enforce_csrf_checks=True)
+    unsubscribe = make_token(lead=stored.lead, purpose=Purpose.UNSUBSCRIBE)
+    pages = {
+        leaving: f"http://testserver/free-training/unsubscribe/{unsubscribe}/",
+        confirming: f"https://certguide.example/wizard/result/{stored.attempt.pk}/",
+        reader: "https://news.example.org/issue-7",
+    }
+    forms = {
+        client: client.get("/wizard/", HTTP_REFERER=referer) for client, referer in pages.items()
+    }
+    started = []
+    for client in (leaving, reader, confirming):
+        carried = re.search(r'name="referrer"(?: value="([^"]*)")?', forms[client].text)[1] or ""
+        response = csrf_post(client, "/wizard/", "/wizard/", {"referrer": carried})
+        started.append(Attempt.objects.get(pk=response["Location"].split("/")[2]))
+
+    assert [attempt.referrer for attempt in started] == ["", "https://news.example.org/issue-7", ""]
+    stored.assert_unchanged()
+
+
+def test_own_site_referrers_already_stored_are_forgotten_by_the_migration(stored, settings):
+    migration = importlib.import_module("wizard.migrations.0003_forget_own_site_referrers")
+    settings.SITE_URL = "https://certguide.example"
+    token = make_token(lead=stored.lead, purpose=Purpose.UNSUBSCRIBE)
+    own = [
+        f"http://testserver/free-training/unsubscribe/{token}/",
+        f"https://CertGuide.example/wizard/result/{stored.attempt.pk}/",
+    ]
+    attempts = [make_attempt(referrer=url) for url in [*own, "https://news.example.org/a"]]
+    leads = [
+        make_lead(email=f"r{n}@example.com", referrer=url)
+        for n, url in enumerate([*own, "https://news.example.org/b"])
+    ]
+
+    migration.forget_own_site_referrers(django_apps, None)
+
+    assert [Attempt.objects.get(pk=a.pk).referrer for a in attempts] == [
+        "",
+        "",
+        "https://news.example.org/a",
+    ]
+    assert [Lead.objects.get(pk=lead.pk).referrer for lead in leads] == [
+        "",
+        "",
+        "https://news.example.org/b",
+    ]
+    stored.assert_unchanged()

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,14 +43,32 @@ class AnswersMissing(WizardError):
         self.first_missing = first_missing
 
 
+def is_own_site(host: str) -> bool:
+    """True for SITE_URL's host or one of ALLOWED_HOSTS (".example.com" covers subdomains)."""
+    host = host.lower().rstrip(".")
+    own = [urlsplit(settings.SITE_URL).hostname or "", *settings.ALLOWED_HOSTS]
+    return any(
+        host == name.lower() or (name.startswith(".") and host.endswith(name.lower()))
+        for name in own
+        if name and name != "*"
+    )
+
+
 def clean_referrer(value: str) -> str:
-    """An http(s) URL of at most 500 characters, or "" for anything else."""
+    """An http(s) URL of another site, of at most 500 characters, or "" for anything else.
+
+    Our own pages are no referrer worth keeping, and their URLs may carry link tokens or
+    attempt ids (the nav's quiz link on an unsubscribe page sends that page's URL).
+    """
     cleaned = clean_tracking_value(value, max_length=500)
     try:
         parts = urlsplit(cleaned)
+        host = parts.hostname or ""
     except ValueError:
         return ""
-    return cleaned if parts.scheme in ("http", "https") and parts.netloc else ""
+    if parts.scheme not in ("http", "https") or not parts.netloc or is_own_site(host):
+        return ""
+    return cleaned
 
 
 @transaction.atomic

@@ -277,3 +277,18 @@ def test_a_sign_up_stays_within_its_query_budget(post_signup, django_assert_max_
 def test_link_checkers_may_ask_for_headers_only(client):
     assert client.head(SIGNUP).status_code == 200
     assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("one", "same_client"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("203.0.113.9", "::ffff:203.0.113.9"),
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff"),
+    ],
+)
+def test_the_rate_limit_counts_ipv6_clients_by_their_64(rf, one, same_client):
+    key = client_key(rf.post(SIGNUP, REMOTE_ADDR=one))
+
+    assert key == client_key(rf.post(SIGNUP, REMOTE_ADDR=same_client))
+    assert key != client_key(rf.post(SIGNUP, REMOTE_ADDR="2001:db8:1:3::1"))
