@@ -26,3 +26,20 @@ def normalise_email(value: str) -> str:
     if len(email) > MAX_LENGTH:
         raise ValidationError(f"An email address has at most {MAX_LENGTH} characters.")
     return email
+
+
+# Providers that deliver j.a.n.e@ to jane@; googlemail.com is gmail.com's other name.
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to, as far as we can tell from outside: case
+    ignored, a +tag dropped (jane+1@ reaches jane@), and for Gmail the dots too.
+
+    Only for counting mails per recipient; the address itself is stored as typed.
+    """
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"

@@ -1,4 +1,5 @@
 import re
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -24,6 +25,23 @@ FIELD_MAX_LENGTH = {name: Lead._meta.get_field(name).max_length for name in TRAC
 def reject_control_characters(value: str) -> None:
     if has_control_characters(value):
         raise ValidationError("Remove the control characters (such as NUL) from this field.")
+
+
+FIRST_NAME_MAX_LENGTH = 50
+NAME_PUNCTUATION = " '\u2019-"  # space, apostrophes (typed and typographic), hyphen
+
+
+def validate_first_name(value: str) -> None:
+    """A first name is a name: letters of any script (with their accents), spaces,
+    apostrophes and hyphens. No digits, @ or URLs: the field must not carry a message."""
+    if not any(ch.isalpha() for ch in value) or not all(
+        ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in NAME_PUNCTUATION
+        for ch in value
+    ):
+        raise ValidationError(
+            "Enter just your first name: letters, spaces, apostrophes and hyphens only.",
+            code="first_name",
+        )
 
 
 def _outside_referrer(value: str) -> str:
@@ -78,17 +96,22 @@ class SignupForm(forms.Form):
     )
     first_name = forms.CharField(
         label="First name (optional)",
-        max_length=100,
+        max_length=FIRST_NAME_MAX_LENGTH,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-        validators=[reject_control_characters],
+        validators=[reject_control_characters, validate_first_name],
+        error_messages={
+            "max_length": f"A first name has at most {FIRST_NAME_MAX_LENGTH} characters."
+        },
     )
     consent = forms.BooleanField(
         label=CONSENT_TEXT,
         error_messages={"required": "Tick the box to agree, or we cannot email you."},
     )
     # Honeypot: hidden from people and screen readers, filled in by form-filling bots.
-    website = forms.CharField(
+    # Named like nothing a browser or password manager fills in (a "website" field got
+    # autofilled, which silently dropped a real sign-up).
+    leave_blank = forms.CharField(
         label="Leave this field empty",
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
@@ -116,7 +139,7 @@ class SignupForm(forms.Form):
 
     @property
     def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
+        return bool(self.data.get("leave_blank"))
 
     def clean_email(self) -> str:
         email = normalise_email(self.cleaned_data["email"])

@@ -24,6 +24,15 @@ def mail_for_status(status: str) -> MailKind | None:
     }.get(status)
 
 
+def mail_awaited(lead: Lead) -> MailKind | None:
+    """The mail this lead is waiting for: a sign-up that awaits its owner's confirmation
+    (new details, or a sign-up after unsubscribing) needs the confirmation mail whatever
+    the status; otherwise the status decides."""
+    if lead.pending_signup:
+        return MailKind.CONFIRMATION
+    return mail_for_status(lead.status)
+
+
 def absolute_url(path: str) -> str:
     if not settings.SITE_URL:
         raise ImproperlyConfigured("SITE_URL must be set for links in emails.")

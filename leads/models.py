@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -33,10 +34,11 @@ class LeadQuerySet(models.QuerySet):
 
     def mail_due(self, *, now: datetime) -> "LeadQuerySet":
         """Leads owed a mail that a sender may take now: waiting and due, or claimed by a
-        sender whose lease ran out (it died mid-send)."""
+        sender whose lease ran out (it died mid-send). Not unsubscribed ones, unless they
+        signed up again and await the confirmation of that sign-up."""
         return self.filter(
             mail_state__in=[Lead.MailState.OWED, Lead.MailState.SENDING], mail_due_at__lte=now
-        ).exclude(status=Lead.Status.UNSUBSCRIBED)
+        ).exclude(status=Lead.Status.UNSUBSCRIBED, pending_signup={})
 
     def exportable(self) -> "LeadQuerySet":
         return self.select_related("attempt").order_by("created_at", "id")
@@ -120,6 +122,15 @@ class Lead(models.Model):
     mail_due_at = models.DateTimeField("next attempt at", null=True, blank=True, editable=False)
     # Which claim is sending: a sender whose lease ran out cannot record over a newer state.
     mail_claim = models.UUIDField(null=True, blank=True, editable=False)
+    # Names the lead in its links: random, so a link reveals neither how many leads we
+    # hold nor which one it is.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Each confirmation mail that asks for something new (a first sign-up, a sign-up
+    # after unsubscribing, new details) starts a round; only that round's link confirms.
+    signup_round = models.PositiveIntegerField(default=1, editable=False)
+    # What a repeat sign-up asked to change (first name, consent, quiz result), applied
+    # only when the address's owner confirms this round; {} when nothing waits.
+    pending_signup = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -148,6 +159,19 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class RecipientMailCount(models.Model):
+    """Confirmation mails sent to one mailbox in the current window, however its address
+    was spelt (case, +tags, Gmail's dots). Kept in the database so the limit holds when
+    the cache is down; the mailbox is a keyed digest, never the address."""
+
+    recipient = models.CharField(max_length=64, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.count} confirmation mail(s) since {self.window_start:%Y-%m-%d %H:%M}"
 
 
 class LeadExport(models.Model):

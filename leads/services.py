@@ -10,11 +10,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from leads.email_address import has_control_characters, normalise_email
+from leads.email_address import has_control_characters, mailbox, normalise_email
 from leads.export import lead_exports_forget_address
-from leads.mail import MailKind, build_message, mail_for_status
-from leads.models import Lead, LeadErasure
+from leads.mail import MailKind, build_message, mail_awaited
+from leads.models import Lead, LeadErasure, RecipientMailCount
 from wizard.models import Attempt
 from wizard.services import attempt_erase_personal_data
 
@@ -25,6 +26,10 @@ ERASED_LEAD = "(erased lead)"
 # A repeat sign-up sends again at most this often, so the form cannot be used to flood
 # someone's inbox.
 RESEND_INTERVAL = timedelta(minutes=5)
+# Confirmation mails one mailbox may get per window, whatever address spelling and
+# client asked: enough for a person who retries or corrects a detail, too few to flood.
+CONFIRMATIONS_PER_MAILBOX = 3
+CONFIRMATION_WINDOW = timedelta(hours=1)
 
 ERROR_MAX_LENGTH = 2000
 
@@ -87,6 +92,52 @@ def _mailed_recently(lead: Lead) -> bool:
     return lead.mail_state not in (state.OWED, state.FAILED)
 
 
+def _may_send_confirmation(*, email: str, now: datetime) -> bool:
+    """Count one confirmation mail to the mailbox behind `email`; False when it already
+    had CONFIRMATIONS_PER_MAILBOX in this window.
+
+    Counted in the database (the cache may be down) per mailbox, so jane+1@, Jane@ and
+    j.ane@gmail.com share one count. The row is locked for the rest of the caller's
+    transaction: two sign-ups at once cannot both take the last mail.
+    """
+    recipient = salted_hmac("leads.mailbox", mailbox(email), algorithm="sha256").hexdigest()
+    # Insert-if-missing needs no savepoint; the lock then makes the count exact.
+    RecipientMailCount.objects.bulk_create(
+        [RecipientMailCount(recipient=recipient, window_start=now)], ignore_conflicts=True
+    )
+    counter = RecipientMailCount.objects.select_for_update().get(recipient=recipient)
+    if now - counter.window_start >= CONFIRMATION_WINDOW:
+        counter.window_start, counter.count = now, 0
+        # Now and then (when a window ends), forget the windows long over for everyone.
+        RecipientMailCount.objects.filter(window_start__lt=now - 2 * CONFIRMATION_WINDOW).delete()
+    if counter.count >= CONFIRMATIONS_PER_MAILBOX:
+        return False
+    counter.count += 1
+    counter.save(update_fields=["window_start", "count"])
+    return True
+
+
+def _new_details(
+    lead: Lead, *, first_name: str, consent_version: str, attempt: Attempt | None, now: datetime
+) -> dict:
+    """What a repeat sign-up asks to change, for the owner to confirm; {} if nothing.
+
+    A sign-up after unsubscribing always asks for something: the consent itself.
+    """
+    details: dict = {}
+    if first_name and first_name != lead.first_name:
+        details["first_name"] = first_name
+    if attempt is not None and attempt.pk != lead.attempt_id:
+        details["attempt"] = str(attempt.pk)
+    if (
+        details
+        or consent_version != lead.consent_version
+        or lead.status == Lead.Status.UNSUBSCRIBED
+    ):
+        details |= {"consent_version": consent_version, "consent_at": now.isoformat()}
+    return details
+
+
 def lead_subscribe(
     *,
     email: str,
@@ -104,12 +155,18 @@ def lead_subscribe(
     """Record a consented sign-up and send the mail that fits the address's state.
 
     A new address becomes a pending lead and gets the confirmation mail. An address we
-    know (in any case) is updated, never duplicated: pending gets the confirmation again,
-    confirmed gets its materials link again (both at most once per RESEND_INTERVAL), and
-    unsubscribed becomes pending on this new consent and gets a confirmation. Safe under
-    concurrent sign-ups of the same address: the unique constraint decides, and the loser
-    updates the winner's row. Where the visitor came from (placement, utm_*, referrer)
-    keeps the first sign-up's values.
+    know (in any case) is never duplicated, and nothing stored about it changes until its
+    owner confirms: anyone can type any address. A repeat sign-up that asks for nothing
+    new re-sends what the lead waits for (pending: the confirmation again, with the same
+    link; confirmed: its materials link), at most once per RESEND_INTERVAL. One that asks
+    for something (another first name or quiz result, a newer consent text, or any
+    sign-up after unsubscribing) keeps it in `pending_signup` and starts a new round: a
+    confirmation mail whose link, and only it, applies the change (`lead_confirm`).
+    Confirmation mails to one mailbox are limited (`_may_send_confirmation`); a sign-up
+    that may not mail changes nothing. Safe under concurrent sign-ups of the same
+    address: the unique constraint decides, and the loser treats the winner's row as
+    known. Where the visitor came from (placement, utm_*, referrer) keeps the first
+    sign-up's values.
     """
     if not consent_version:
         raise ValueError("A sign-up needs the version of the consent the visitor gave.")
@@ -120,6 +177,7 @@ def lead_subscribe(
         # Its own atomic block, so a taken address rolls back only the insert (a savepoint
         # inside a caller's transaction) and a new address needs no outer transaction.
         with transaction.atomic():
+            may_mail = _may_send_confirmation(email=email, now=now)
             lead = Lead(
                 email=email,
                 first_name=first_name,
@@ -136,7 +194,8 @@ def lead_subscribe(
                 utm_content=utm_content,
                 referrer=referrer,
             )
-            _owe_mail(lead=lead, kind=MailKind.CONFIRMATION, now=now)
+            if may_mail:
+                _owe_mail(lead=lead, kind=MailKind.CONFIRMATION, now=now)
             lead.save(force_insert=True)
         return lead
     except IntegrityError:
@@ -144,55 +203,87 @@ def lead_subscribe(
 
     with transaction.atomic():
         lead = Lead.objects.select_for_update().with_email(email).get()
-        previous_status = lead.status
-        lead.consent_at = now
-        lead.consent_version = consent_version
-        if first_name:
-            lead.first_name = first_name
-        if attempt is not None:
-            lead.attempt = attempt
-            lead.outcome = outcome
-        mail = None
-        if previous_status == Lead.Status.UNSUBSCRIBED:
-            lead.status = Lead.Status.PENDING
-            lead.confirmed_at = None
+        details = _new_details(
+            lead, first_name=first_name, consent_version=consent_version, attempt=attempt, now=now
+        )
+        if details:
             mail = MailKind.CONFIRMATION
-        elif not _mailed_recently(lead):
-            mail = mail_for_status(lead.status)
-        if mail is not None:
-            _owe_mail(lead=lead, kind=mail, now=now)
-        lead.save()
+        elif _mailed_recently(lead):
+            return lead
+        else:
+            mail = mail_awaited(lead)
+        if mail is None or (
+            mail == MailKind.CONFIRMATION and not _may_send_confirmation(email=email, now=now)
+        ):
+            return lead
+        owed = _owe_mail(lead=lead, kind=mail, now=now)
+        if details:
+            lead.signup_round += 1
+            lead.pending_signup = {"round": lead.signup_round, **details}
+        lead.save(update_fields=["signup_round", "pending_signup", *owed])
     return lead
+
+
+def _apply_pending_signup(lead: Lead) -> None:
+    """Copy what the owner just confirmed from `pending_signup` onto the lead."""
+    pending = lead.pending_signup
+    lead.consent_version = pending["consent_version"]
+    lead.consent_at = datetime.fromisoformat(pending["consent_at"])
+    if "first_name" in pending:
+        lead.first_name = pending["first_name"]
+    if "attempt" in pending:
+        # Gone since (erased or deleted): keep the result the lead already had.
+        attempt = Attempt.objects.filter(pk=pending["attempt"]).first()
+        if attempt is not None:
+            lead.attempt, lead.outcome = attempt, attempt.outcome
+    lead.pending_signup = {}
 
 
 def lead_confirm(*, lead: Lead) -> Lead:
-    """Confirm a pending lead (double opt-in) and mail its materials link.
+    """Confirm the sign-up round `lead` was read in (from its confirmation link) and mail
+    the materials link.
 
-    Confirming twice changes nothing; an unsubscribed lead stays unsubscribed, since an
-    old confirmation link must not undo a withdrawal of consent.
+    Confirming applies what the round's sign-up asked for and makes a pending or
+    unsubscribed lead confirmed. A link of an earlier round changes nothing, nor does
+    confirming twice; an unsubscribed lead with no new sign-up stays unsubscribed, since
+    an old confirmation link must not undo a withdrawal of consent.
     """
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        if lead.status == Lead.Status.PENDING:
-            lead.status = Lead.Status.CONFIRMED
-            lead.confirmed_at = timezone.now()
-            owed = _owe_mail(lead=lead, kind=MailKind.MATERIALS, now=lead.confirmed_at)
-            lead.save(update_fields=["status", "confirmed_at", *owed])
-    return lead
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.signup_round != lead.signup_round:
+            return locked
+        waiting = bool(locked.pending_signup)
+        if not waiting and locked.status != Lead.Status.PENDING:
+            return locked
+        if waiting:
+            _apply_pending_signup(locked)
+        now = timezone.now()
+        if locked.status != Lead.Status.CONFIRMED:
+            locked.status = Lead.Status.CONFIRMED
+            locked.confirmed_at = now
+        _owe_mail(lead=locked, kind=MailKind.MATERIALS, now=now)
+        locked.save()
+    return locked
 
 
 def lead_unsubscribe(*, lead: Lead) -> Lead:
-    """Stop all mail to this lead at once, a mail still owed included (a sender busy
-    with it can no longer record it); repeating it changes nothing."""
+    """Stop all mail to this lead at once, a mail still owed (a sender busy with it can
+    no longer record it) and a sign-up awaiting confirmation included; repeating it
+    changes nothing."""
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        if lead.status != Lead.Status.UNSUBSCRIBED:
+        if lead.status != Lead.Status.UNSUBSCRIBED or lead.pending_signup:
+            # A sign-up waiting for confirmation is withdrawn with everything else.
+            if lead.status != Lead.Status.UNSUBSCRIBED:
+                lead.unsubscribed_at = timezone.now()
             lead.status = Lead.Status.UNSUBSCRIBED
-            lead.unsubscribed_at = timezone.now()
+            lead.pending_signup = {}
             if lead.mail_state != Lead.MailState.SENT:
                 lead.mail_state = Lead.MailState.NONE
             lead.mail_due_at = lead.mail_claim = None
-            lead.save(update_fields=["status", "unsubscribed_at", *OWED_MAIL_FIELDS])
+            lead.save(
+                update_fields=["status", "unsubscribed_at", "pending_signup", *OWED_MAIL_FIELDS]
+            )
     return lead
 
 

@@ -1,16 +1,28 @@
 """Signed links for the double opt-in, the materials and unsubscribing.
 
-No token table: each link carries the lead's id and a digest of its address, signed with
-the secret key and a salt per purpose, so a link made for one purpose cannot be used for
-another and a link stops working once the lead is erased.
+No token table: each link carries the lead's random public id and a keyed digest of its
+address, signed with the secret key and a salt per purpose, so a link made for one
+purpose cannot be used for another and a link stops working once the lead is erased.
+Nothing in it can be read for meaning: the id is random (no count of leads) and the
+digest needs the secret key (no testing a guessed address offline). A confirmation link
+also carries its sign-up round and works for that round only.
+
+Links mailed before these ids existed ("l": the row id, "e": a plain SHA-256 prefix of
+the address) still open the materials (they expire within 30 days) and still unsubscribe
+(such links never expire, and breaking them would keep people on a list against their
+will); they are still signed with our key and cannot be forged. Old confirmation links
+are refused: they name no round, and a new sign-up sends a new one.
 """
 
 import hashlib
-from dataclasses import dataclass
+import hmac
+import uuid
 from datetime import timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.core import signing
+from django.utils.crypto import salted_hmac
 
 from leads.models import Lead
 
@@ -27,6 +39,8 @@ MAX_AGE: dict[Purpose, timedelta | None] = {
     Purpose.MATERIALS: timedelta(days=30),
     Purpose.UNSUBSCRIBE: None,
 }
+# Links in the format before public ids, accepted for these purposes only.
+LEGACY_PURPOSES = (Purpose.MATERIALS, Purpose.UNSUBSCRIBE)
 
 
 class LinkInvalid(Exception):
@@ -41,14 +55,9 @@ class LinkExpired(Exception):
         self.lead = lead
 
 
-@dataclass(frozen=True)
-class _Payload:
-    lead_id: int
-    digest: str
-
-
-def _email_digest(email: str) -> str:
-    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+def _address_digest(email: str, secret: str) -> str:
+    digest = salted_hmac("leads.tokens.address", email.lower(), secret=secret, algorithm="sha256")
+    return digest.hexdigest()[:16]
 
 
 def _salt(purpose: Purpose) -> str:
@@ -57,37 +66,52 @@ def _salt(purpose: Purpose) -> str:
 
 def make_token(*, lead: Lead, purpose: Purpose) -> str:
     """A signed, timestamped token for this lead and purpose, safe in a URL path."""
-    return signing.dumps({"l": lead.pk, "e": _email_digest(lead.email)}, salt=_salt(purpose))
+    payload = {"i": lead.public_id.hex, "d": _address_digest(lead.email, settings.SECRET_KEY)}
+    if purpose == Purpose.CONFIRM:
+        payload["r"] = lead.signup_round
+    return signing.dumps(payload, salt=_salt(purpose))
 
 
-def _load(token: str, purpose: Purpose, max_age: timedelta | None) -> _Payload:
-    data = signing.loads(token, salt=_salt(purpose), max_age=max_age)
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("l"), int)
-        or not isinstance(data.get("e"), str)
-    ):
-        raise signing.BadSignature("Unexpected payload.")
-    return _Payload(lead_id=data["l"], digest=data["e"])
-
-
-def _lead_for(payload: _Payload) -> Lead | None:
-    lead = Lead.objects.filter(pk=payload.lead_id).first()
-    if lead is None or _email_digest(lead.email) != payload.digest:
+def _lead_for(data: object, purpose: Purpose) -> Lead | None:
+    """The lead a verified payload names, if it still exists with the same address."""
+    if not isinstance(data, dict):
         return None
-    return lead
+    if isinstance(data.get("i"), str) and isinstance(data.get("d"), str):
+        try:
+            public_id = uuid.UUID(hex=data["i"])
+        except ValueError:
+            return None
+        lead = Lead.objects.filter(public_id=public_id).first()
+        # The digest was made with the key that signed the link, maybe one since rotated.
+        keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        if lead is None or not any(
+            hmac.compare_digest(_address_digest(lead.email, key), data["d"]) for key in keys
+        ):
+            return None
+        if purpose == Purpose.CONFIRM and data.get("r") != lead.signup_round:
+            return None  # A later sign-up round replaced this link.
+        return lead
+    if (
+        purpose in LEGACY_PURPOSES
+        and isinstance(data.get("l"), int)
+        and isinstance(data.get("e"), str)
+    ):
+        lead = Lead.objects.filter(pk=data["l"]).first()
+        legacy_digest = hashlib.sha256(lead.email.lower().encode()).hexdigest()[:16] if lead else ""
+        return lead if lead and hmac.compare_digest(legacy_digest, data["e"]) else None
+    return None
 
 
 def read_token(token: str, *, purpose: Purpose) -> Lead:
     """The lead a token was made for; raises LinkExpired or LinkInvalid."""
     try:
-        payload = _load(token, purpose, MAX_AGE[purpose])
+        data = signing.loads(token, salt=_salt(purpose), max_age=MAX_AGE[purpose])
     except signing.SignatureExpired:
         # The signature is ours, only too old: say whose it was so we can offer a new one.
-        raise LinkExpired(_lead_for(_load(token, purpose, None))) from None
+        raise LinkExpired(_lead_for(signing.loads(token, salt=_salt(purpose)), purpose)) from None
     except signing.BadSignature:
         raise LinkInvalid from None
-    lead = _lead_for(payload)
+    lead = _lead_for(data, purpose)
     if lead is None:
         raise LinkInvalid
     return lead

@@ -15,6 +15,7 @@ from leads.models import Lead, TrainingMaterial
 from leads.ratelimit import signup_retry_after
 from leads.services import lead_confirm, lead_request_materials, lead_subscribe, lead_unsubscribe
 from leads.tokens import LinkExpired, LinkInvalid, Purpose, make_token, read_token
+from wizard.models import Attempt
 
 
 def _link_problem(
@@ -118,12 +119,36 @@ def confirm(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
     if request.method == "POST":
         lead = lead_confirm(lead=lead)
     materials_url = ""
-    if lead.status == Lead.Status.CONFIRMED:
+    if lead.status == Lead.Status.CONFIRMED and not lead.pending_signup:
         token = make_token(lead=lead, purpose=Purpose.MATERIALS)
         materials_url = reverse("leads:materials", args=[token])
         if request.method == "POST":
             return redirect(materials_url)
-    return render(request, "leads/confirm.html", {"lead": lead, "materials_url": materials_url})
+    context = {
+        "lead": lead,
+        "materials_url": materials_url,
+        "awaiting": lead.status == Lead.Status.PENDING or bool(lead.pending_signup),
+        "details": _details_to_confirm(lead),
+    }
+    return render(request, "leads/confirm.html", context)
+
+
+def _details_to_confirm(lead: Lead) -> list[tuple[str, str]]:
+    """What pressing Confirm will store, shown to the address's owner before they do:
+    someone else may have typed these details."""
+    pending = lead.pending_signup
+    if not pending and lead.status != Lead.Status.PENDING:
+        return []
+    first_name = pending.get("first_name", lead.first_name)
+    attempt = (
+        Attempt.objects.filter(pk=pending["attempt"]).first() if "attempt" in pending else None
+    )
+    outcome = attempt.get_outcome_display() if attempt else lead.get_outcome_display()
+    return [
+        (label, value)
+        for label, value in [("First name", first_name), ("Quiz result", outcome)]
+        if value
+    ]
 
 
 @never_cache

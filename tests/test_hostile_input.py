@@ -5,8 +5,10 @@ Each case is one request (or a few) against a database holding a confirmed lead,
 pending lead and a completed quiz attempt; after it, those rows must be exactly as before.
 """
 
+import hashlib
 import importlib
 import io
+import json
 import re
 import unicodedata
 import uuid
@@ -14,6 +16,7 @@ import uuid
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.core import signing
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
@@ -64,6 +67,7 @@ SIGNUP_FIELDS = [
     "email",
     "first_name",
     "consent",
+    "leave_blank",
     "website",
     "result",
     "placement",
@@ -495,13 +499,17 @@ def test_a_hostile_host_header_is_a_400(client, stored):
 def test_hostile_values_that_were_stored_are_escaped_in_the_admin_and_neutralised_in_csv(
     client, admin_client, stored
 ):
+    refused = client.post(
+        "/free-training/", signup_data(email="eve@example.com", first_name=SCRIPT)
+    )
     client.post(
         "/free-training/",
-        signup_data(
-            email="eve@example.com", first_name=SCRIPT, utm_campaign=HOSTILE["formula-cmd"]
-        ),
+        signup_data(email="eve@example.com", first_name="", utm_campaign=HOSTILE["formula-cmd"]),
     )
+    # The form refuses such a first name now; a row stored before that rule may hold one.
+    Lead.objects.filter(email="eve@example.com").update(first_name=SCRIPT)
     lead = Lead.objects.get(email="eve@example.com")
+    assert "letters, spaces, apostrophes and hyphens only" in refused.text
     out = io.BytesIO()
     export_leads_csv(Lead.objects.filter(pk=lead.pk), out)
 
@@ -511,7 +519,7 @@ def test_hostile_values_that_were_stored_are_escaped_in_the_admin_and_neutralise
         admin_client.get(f"/admin/leads/lead/{lead.pk}/change/"),
     ]
 
-    assert lead.first_name == SCRIPT  # kept as the visitor typed it: it is data
+    assert lead.utm_campaign == HOSTILE["formula-cmd"]  # kept as it came: it is data
     for page in pages:
         assert page.status_code == 200
         html = page.content.decode()
@@ -608,3 +616,182 @@ def test_own_site_referrers_already_stored_are_forgotten_by_the_migration(stored
         "https://news.example.org/b",
     ]
     stored.assert_unchanged()
+
+
+LOCKED_OUT = "Your account is locked - verify at https://evil.example/x"
+
+
+def mail_links(message, kind: str) -> str:
+    return next(
+        link.removeprefix("http://testserver")
+        for link in re.findall(r"https?://[^\s\"<>]+", message.body)
+        if f"/free-training/{kind}/" in link
+    )
+
+
+def everything_mailed(mailoutbox) -> str:
+    return "\n".join(
+        f"{m.subject}\n{m.body}\n" + "".join(part for part, _ in m.alternatives) for m in mailoutbox
+    )
+
+
+def test_a_stranger_cannot_rewrite_a_known_lead_or_put_words_in_our_mail(
+    stored, mailoutbox, django_capture_on_commit_callbacks
+):
+    stranger, owner = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    other_result = make_attempt(outcome=Recommendation.CSPO, csm_score=10, cspo_score=90)
+    Lead.objects.filter(pk=stored.lead.pk).update(mail_requested_at=None)  # long ago
+    details = ["first_name", "consent_at", "consent_version", "attempt", "outcome", "status"]
+    before = Lead.objects.filter(pk=stored.lead.pk).values(*details).get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = visitor_signup(
+            stranger, signup_data(email="ADA@example.com", first_name=LOCKED_OUT)
+        )
+        accepted = visitor_signup(
+            stranger,
+            signup_data(email="ada@example.com", first_name="Mallory", result=str(other_result.pk)),
+        )
+
+    # The message is refused as a name; a real-looking name and another result are kept
+    # aside, and nothing about the lead changes: not its name, consent or result.
+    assert refused.status_code == 200
+    assert "letters, spaces, apostrophes and hyphens only" in refused.text
+    assert accepted.status_code == 302
+    assert Lead.objects.filter(pk=stored.lead.pk).values(*details).get() == before
+    assert Lead.objects.get(pk=stored.lead.pk).pending_signup["first_name"] == "Mallory"
+    # One mail, to the owner, asking them to confirm; it repeats nothing the stranger typed.
+    (message,) = mailoutbox
+    assert message.to == ["ada@example.com"]
+    assert "Confirm" in message.subject
+    assert "Mallory" not in everything_mailed(mailoutbox)
+    assert "evil.example" not in everything_mailed(mailoutbox)
+
+    # The owner sees what confirming would save before pressing the button.
+    confirm_url = mail_links(message, "confirm")
+    page = owner.get(confirm_url)
+    assert "Mallory" in page.text
+    assert "Certified Scrum Product Owner" in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.post(confirm_url, {"csrfmiddlewaretoken": owner.cookies["csrftoken"].value})
+
+    lead = Lead.objects.get(pk=stored.lead.pk)
+    assert (lead.first_name, lead.attempt, lead.outcome) == ("Mallory", other_result, "CSPO")
+    assert lead.pending_signup == {}
+    assert mailoutbox[-1].subject == "Your CSM and CSPO training materials"
+    assert mailoutbox[-1].body.startswith("Hello Mallory,")
+
+
+def test_an_old_confirmation_link_cannot_undo_an_unsubscribe(
+    stored, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner, stranger = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    mail_provider = Client(enforce_csrf_checks=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor_signup(owner, signup_data(email="new@example.com", first_name="Nia"))
+    first_link = mail_links(mailoutbox[0], "confirm")
+    owner.get(first_link)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.post(first_link, {"csrfmiddlewaretoken": owner.cookies["csrftoken"].value})
+    mail_provider.post(mail_links(mailoutbox[-1], "unsubscribe"))
+    assert Lead.objects.get(email="new@example.com").status == Lead.Status.UNSUBSCRIBED
+
+    # Anyone signs the address up again; then the first link is posted, within its 7 days.
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor_signup(stranger, signup_data(email="new@example.com", first_name=""))
+    stranger.get("/free-training/")
+    replay = stranger.post(first_link, {"csrfmiddlewaretoken": stranger.cookies["csrftoken"].value})
+
+    lead = Lead.objects.get(email="new@example.com")
+    assert replay.status_code == 400
+    assert lead.status == Lead.Status.UNSUBSCRIBED
+    # Only the new round's link, mailed to the owner, could confirm again.
+    new_link = mail_links(mailoutbox[-1], "confirm")
+    assert new_link != first_link
+    owner.get(new_link)
+    owner.post(new_link, {"csrfmiddlewaretoken": owner.cookies["csrftoken"].value})
+    assert Lead.objects.get(email="new@example.com").status == Lead.Status.CONFIRMED
+    stored.assert_unchanged()
+
+
+def test_confirmation_mails_per_mailbox_are_limited_in_the_database(
+    db, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    # The cache is gone (every cache call misses), so only the database can count.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    spellings = [
+        "jane.doe+1@gmail.com",
+        "JaneDoe+2@googlemail.com",
+        "j.a.n.e.d.o.e@gmail.com",
+        "janedoe+news@GMAIL.com",
+        "jane.doe+5@gmail.com",
+    ]
+    visitors = [Client(enforce_csrf_checks=True) for _ in spellings]
+
+    for n, (visitor, email) in enumerate(zip(visitors, spellings, strict=True)):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = visitor_signup(visitor, signup_data(email=email), REMOTE_ADDR=f"192.0.2.{n}")
+        assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor_signup(visitors[0], signup_data(email="someone.else@gmail.com"))
+
+    assert [m.to for m in mailoutbox] == [[e] for e in spellings[:3]] + [["someone.else@gmail.com"]]
+
+
+def test_a_link_token_reveals_no_lead_count_and_no_testable_address(stored, settings):
+    token = make_token(lead=stored.lead, purpose=Purpose.UNSUBSCRIBE)
+    payload = signing.loads(token, salt="leads.unsubscribe")
+    plain_digest = hashlib.sha256(b"ada@example.com").hexdigest()
+
+    assert str(stored.lead.pk) not in json.dumps(payload).replace(stored.lead.public_id.hex, "")
+    assert set(payload) == {"i", "d"}
+    assert payload["i"] == stored.lead.public_id.hex
+    assert payload["d"] not in plain_digest
+    # The digest needs the secret key: with another key the same address digests otherwise.
+    settings.SECRET_KEY = "another-secret-key-" + "y" * 40
+    assert (
+        signing.loads(
+            make_token(lead=stored.lead, purpose=Purpose.UNSUBSCRIBE), salt="leads.unsubscribe"
+        )["d"]
+        != payload["d"]
+    )
+
+
+def legacy_token(lead: Lead, purpose: Purpose) -> str:
+    """A link as mailed before public ids: the row id and a plain digest of the address."""
+    digest = hashlib.sha256(lead.email.lower().encode()).hexdigest()[:16]
+    return signing.dumps({"l": lead.pk, "e": digest}, salt=f"leads.{purpose}")
+
+
+def test_links_mailed_before_public_ids_unsubscribe_but_do_not_confirm(stored):
+    mail_provider, owner = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+
+    confirm = owner.get(f"/free-training/confirm/{legacy_token(stored.pending, Purpose.CONFIRM)}/")
+    materials = owner.get(
+        f"/free-training/materials/{legacy_token(stored.lead, Purpose.MATERIALS)}/"
+    )
+    unsubscribe = mail_provider.post(
+        f"/free-training/unsubscribe/{legacy_token(stored.lead, Purpose.UNSUBSCRIBE)}/"
+    )
+
+    assert confirm.status_code == 400
+    assert materials.status_code == 200
+    assert unsubscribe.status_code == 200
+    assert Lead.objects.get(pk=stored.lead.pk).status == Lead.Status.UNSUBSCRIBED
+    assert Lead.objects.get(pk=stored.pending.pk).status == Lead.Status.PENDING
+
+
+def test_an_unsubscribe_link_signed_with_a_rotated_key_still_works(stored, settings):
+    old_key = settings.SECRET_KEY
+    token = make_token(lead=stored.lead, purpose=Purpose.UNSUBSCRIBE)
+    settings.SECRET_KEY = "the-new-secret-key-" + "z" * 40
+    mail_provider = Client(enforce_csrf_checks=True)
+
+    settings.SECRET_KEY_FALLBACKS = []
+    without_fallback = mail_provider.post(f"/free-training/unsubscribe/{token}/")
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    with_fallback = mail_provider.post(f"/free-training/unsubscribe/{token}/")
+
+    assert without_fallback.status_code == 400
+    assert with_fallback.status_code == 200
+    assert Lead.objects.get(pk=stored.lead.pk).status == Lead.Status.UNSUBSCRIBED

@@ -46,12 +46,12 @@ def run_production(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
     )
 
 
-def production_settings(*names: str) -> dict:
+def production_settings(*names: str, **extra_env: str) -> dict:
     code = (
         "import json, django; from django.conf import settings; django.setup(); "
         f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}))"
     )
-    result = run_production("-c", code)
+    result = run_production("-c", code, **extra_env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -75,6 +75,15 @@ def test_check_deploy_warns_when_https_is_switched_off():
 
     assert "security.W008" in result.stderr
     assert "security.W004" in result.stderr
+
+
+def test_earlier_secret_keys_come_from_the_environment():
+    values = production_settings(
+        "SECRET_KEY_FALLBACKS", DJANGO_SECRET_KEY_FALLBACKS="old-key-one,old-key-two"
+    )
+
+    assert values == {"SECRET_KEY_FALLBACKS": ["old-key-one", "old-key-two"]}
+    assert "`DJANGO_SECRET_KEY_FALLBACKS`" in (ROOT / "docs" / "deploy.md").read_text()
 
 
 def test_documented_environment_matches_docs_deploy_md():

@@ -222,7 +222,9 @@ def test_a_repeat_sign_up_while_the_mail_is_in_flight_sends_nothing_more(mailout
         )
     )
 
-    lead_subscribe(email="ada@example.com", consent_version="v1")
+    # The same consent as stored: a plain repeat (a newer consent text would be a new
+    # sign-up round, with its own confirmation).
+    lead_subscribe(email="ada@example.com", consent_version="2026-11")
     call_command("send_pending_emails")
 
     assert mailoutbox == []

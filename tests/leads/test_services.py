@@ -50,20 +50,24 @@ MATERIALS_SUBJECT = "Your CSM and CSPO training materials"
 
 
 @pytest.mark.parametrize(
-    ("status", "last_mail", "status_after", "mail"),
+    ("status", "last_mail", "consent_version", "mail", "new_round"),
     [
-        ("pending", None, "pending", CONFIRM_SUBJECT),
-        ("pending", timedelta(minutes=6), "pending", CONFIRM_SUBJECT),
-        ("pending", timedelta(minutes=2), "pending", None),
-        ("confirmed", timedelta(days=3), "confirmed", MATERIALS_SUBJECT),
-        ("confirmed", timedelta(minutes=2), "confirmed", None),
-        ("unsubscribed", timedelta(days=3), "pending", CONFIRM_SUBJECT),
+        # Nothing new asked: what the lead waits for, at most once per RESEND_INTERVAL.
+        ("pending", None, "2026-11", CONFIRM_SUBJECT, False),
+        ("pending", timedelta(minutes=6), "2026-11", CONFIRM_SUBJECT, False),
+        ("pending", timedelta(minutes=2), "2026-11", None, False),
+        ("confirmed", timedelta(days=3), "2026-11", MATERIALS_SUBJECT, False),
+        ("confirmed", timedelta(minutes=2), "2026-11", None, False),
+        # Something new (here a newer consent text): a new round for the owner to confirm.
+        ("pending", timedelta(minutes=2), "v3", CONFIRM_SUBJECT, True),
+        ("confirmed", timedelta(minutes=2), "v3", CONFIRM_SUBJECT, True),
         # New consent after unsubscribing always gets its confirmation.
-        ("unsubscribed", timedelta(minutes=1), "pending", CONFIRM_SUBJECT),
+        ("unsubscribed", timedelta(days=3), "2026-11", CONFIRM_SUBJECT, True),
+        ("unsubscribed", timedelta(minutes=1), "2026-11", CONFIRM_SUBJECT, True),
     ],
 )
-def test_repeat_sign_up_updates_the_row_and_sends_what_fits(
-    committed, mailoutbox, status, last_mail, status_after, mail
+def test_repeat_sign_up_changes_nothing_stored_and_sends_what_fits(
+    committed, mailoutbox, status, last_mail, consent_version, mail, new_round
 ):
     requested = timezone.now() - last_mail if last_mail else None
     old_consent = timezone.now() - timedelta(days=10)
@@ -71,17 +75,18 @@ def test_repeat_sign_up_updates_the_row_and_sends_what_fits(
         email="ada@example.com", status=status, mail_requested_at=requested, consent_at=old_consent
     )
 
-    subscribe(committed, email="ADA@example.com", consent_version="v3")
+    subscribe(committed, email="ADA@example.com", consent_version=consent_version)
 
     lead = Lead.objects.get()
-    assert lead.status == status_after
-    assert lead.email == "ada@example.com"
-    assert lead.consent_version == "v3"
-    assert lead.consent_at > old_consent
+    assert lead.status == status
+    assert (lead.email, lead.first_name) == ("ada@example.com", "Ada")
+    assert (lead.consent_version, lead.consent_at) == ("2026-11", old_consent)
+    assert lead.signup_round == (2 if new_round else 1)
+    assert lead.pending_signup.get("consent_version") == (consent_version if new_round else None)
     assert [m.subject for m in mailoutbox] == ([mail] if mail else [])
 
 
-def test_repeat_sign_up_keeps_first_touch_attribution_and_takes_the_newer_result(committed):
+def test_repeat_sign_up_keeps_first_touch_attribution_and_the_newer_result_waits(committed):
     make_lead(placement="nav", utm_source="first", first_name="Ada")
     attempt = make_attempt(outcome="BOTH")
 
@@ -89,7 +94,15 @@ def test_repeat_sign_up_keeps_first_touch_attribution_and_takes_the_newer_result
 
     lead = Lead.objects.get()
     assert (lead.placement, lead.utm_source, lead.first_name) == ("nav", "first", "Ada")
-    assert (lead.attempt, lead.outcome) == (attempt, "BOTH")
+    assert (lead.attempt, lead.outcome) == (None, "")
+    assert lead.pending_signup["attempt"] == str(attempt.pk)
+
+    with committed():
+        lead_confirm(lead=lead)
+
+    lead.refresh_from_db()
+    assert (lead.attempt, lead.outcome, lead.status) == (attempt, "BOTH", "confirmed")
+    assert lead.pending_signup == {}
 
 
 def test_subscribe_refuses_without_consent():

@@ -29,8 +29,11 @@ def test_form_shows_consent_text_and_a_hidden_honeypot(client, django_assert_max
     assert response.status_code == 200
     assert CONSENT_TEXT in html
     assert re.search(r'<div class="leads-hp" aria-hidden="true">', html)
-    assert re.search(r'<input[^>]*name="website"[^>]*tabindex="-1"', html)
-    assert 'autocomplete="off"' in html
+    honeypot = re.search(r'<input[^>]*name="leave_blank"[^>]*>', html)[0]
+    assert 'tabindex="-1"' in honeypot
+    assert 'autocomplete="off"' in honeypot
+    # A name browsers and password managers fill in would drop real sign-ups silently.
+    assert 'name="website"' not in html
     assert 'name="consent"' in html
     assert not Lead.objects.exists()
 
@@ -119,7 +122,7 @@ def test_the_answer_is_the_same_whatever_we_knew(client, post_signup, state):
 
 
 def test_honeypot_looks_like_success_but_keeps_and_sends_nothing(post_signup, mailoutbox):
-    response = post_signup(website="http://spam.example")
+    response = post_signup(leave_blank="http://spam.example")
 
     assert response.status_code == 302
     assert response["Location"] == reverse("leads:check_email")
@@ -136,7 +139,13 @@ def test_honeypot_looks_like_success_but_keeps_and_sends_nothing(post_signup, ma
         ({"email": "ada\x00@example.com"}, "control characters"),
         ({"email": "ada@exam\x1bple.com"}, "control characters"),
         ({"first_name": "Ada\x00"}, "control characters"),
-        ({"first_name": "A" * 101}, "at most 100 characters"),
+        ({"first_name": "A" * 51}, "at most 50 characters"),
+        ({"first_name": "Your account is locked - verify at https://evil.example/x"}, "first name"),
+        ({"first_name": "Ada2"}, "letters, spaces, apostrophes and hyphens only"),
+        ({"first_name": "ada@example.com"}, "letters, spaces, apostrophes and hyphens only"),
+        ({"first_name": "www.evil.example"}, "letters, spaces, apostrophes and hyphens only"),
+        ({"first_name": "<b>Ada</b>"}, "letters, spaces, apostrophes and hyphens only"),
+        ({"first_name": "--"}, "letters, spaces, apostrophes and hyphens only"),
         ({"consent": ""}, "Tick the box to agree"),
         ({"result": "not-a-uuid"}, "could not find that quiz result"),
         ({"result": str(uuid.uuid4())}, "could not find that quiz result"),
@@ -268,10 +277,40 @@ def test_an_error_keeps_the_result_and_its_explanation(post_signup):
 def test_a_sign_up_stays_within_its_query_budget(post_signup, django_assert_max_num_queries):
     attempt = make_attempt()
 
-    # Result lookup, insert with the owed mail (in a savepoint here), then the mail task:
-    # claim, load, record.
-    with django_assert_max_num_queries(8):
+    # Result lookup, the mailbox's confirmation count (insert if missing, lock, count),
+    # insert with the owed mail (in a savepoint here), then the mail task: claim, load,
+    # record.
+    with django_assert_max_num_queries(11):
         assert post_signup(result=str(attempt.pk)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ada",
+        "Jean-Luc",
+        "O'Brien",
+        "D\u2019Arcy",
+        "Zoë Ångström",
+        "李小龍",
+        "Сергей",
+        "देवनागरी",
+        "Mary Ann",
+    ],
+)
+def test_real_first_names_are_accepted(post_signup, name):
+    assert post_signup(first_name=name).status_code == 302
+
+    assert Lead.objects.get().first_name == name
+
+
+def test_a_browser_that_autofills_a_website_field_still_signs_up(post_signup, mailoutbox):
+    # The honeypot was once called "website", which browsers fill in for the visitor.
+    response = post_signup(website="https://ada.example")
+
+    assert response.status_code == 302
+    assert Lead.objects.get().email == "ada@example.com"
+    assert len(mailoutbox) == 1
 
 
 def test_link_checkers_may_ask_for_headers_only(client):
