@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_tasks_db",
+    "axes",
     "certguide",
     "wizard",
     "leads",
@@ -75,7 +76,28 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost, so its process_exception sees a view's database error first.
     "certguide.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: turns its lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Admin log-in brute force: django-axes counts failed log-ins in the database (so the
+# count holds with the cache down) and locks the client out for a while.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# By client, not by username: locking a username would let anyone lock a marketer out.
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+# ClientAddressMiddleware has already put the real client in REMOTE_ADDR; IPv6 by its /64.
+AXES_CLIENT_IP_CALLABLE = "leads.ratelimit.client_address"
+AXES_RESET_ON_SUCCESS = True
+# No log line or access-log row per log-in: they would keep usernames and IP addresses.
+AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "leads.ratelimit.log_name"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 ROOT_URLCONF = "certguide.urls"
 
@@ -269,5 +291,7 @@ LOGGING = json_stdout_config(
         # Through the root handler only: Django's default mail_admins handler would mail
         # request details (personal data) and its console one would log them twice.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A line per failed log-in is noise; lockouts are warnings and still come through.
+        "axes": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 )

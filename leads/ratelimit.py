@@ -39,9 +39,16 @@ def client_network(address: str) -> str:
     return str(ip)
 
 
+def client_address(request: HttpRequest) -> str:
+    """The address a limit counts this request under: the client's IPv4 address, or the
+    first address of its IPv6 /64 (also what django-axes counts admin log-ins by)."""
+    network = client_network(request.META.get("REMOTE_ADDR", ""))
+    return network.split("/", 1)[0]
+
+
 def client_key(request: HttpRequest) -> str:
     """A stable, non-reversible name for the client behind this request."""
-    network = client_network(request.META.get("REMOTE_ADDR", ""))
+    network = client_address(request)
     return salted_hmac("leads.ratelimit", network, algorithm="sha256").hexdigest()[:32]
 
 
@@ -72,3 +79,9 @@ def signup_retry_after(request: HttpRequest) -> int | None:
         if (wait := _hit(key, *parse_rate(rate), now)) is not None
     ]
     return max(waits) if waits else None
+
+
+def log_name(username: str, ip_address: str, user_agent: str, path_info: str, request) -> str:
+    """How django-axes names a client in its log lines: the keyed hash, never the address
+    or the username (logs keep no personal data)."""
+    return f"client {client_key(request)}"

@@ -795,3 +795,39 @@ def test_an_unsubscribe_link_signed_with_a_rotated_key_still_works(stored, setti
     assert without_fallback.status_code == 400
     assert with_fallback.status_code == 200
     assert Lead.objects.get(pk=stored.lead.pk).status == Lead.Status.UNSUBSCRIBED
+
+
+def admin_login(client: Client, password: str, **extra):
+    client.get("/admin/login/", **extra)
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "boss", "password": password, "csrfmiddlewaretoken": token},
+        **extra,
+    )
+
+
+def test_admin_log_in_is_locked_for_a_client_that_guesses_passwords(
+    stored, django_user_model, caplog
+):
+    django_user_model.objects.create_superuser("boss", "boss@example.com", "right-horse-battery")
+    attacker, marketer = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    away, office = {"REMOTE_ADDR": "198.51.100.66"}, {"REMOTE_ADDR": "203.0.113.5"}
+
+    guesses = [admin_login(attacker, f"guess-{n}", **away).status_code for n in range(5)]
+    typo = admin_login(marketer, "right-horse-batery", **office)
+    # Locked now: even the right password from the guessing client is refused.
+    locked = admin_login(attacker, "right-horse-battery", **away)
+    elsewhere = admin_login(marketer, "right-horse-battery", **office)
+
+    assert guesses == [200] * 4 + [429]  # the form with its error, then the lockout
+    assert typo.status_code == 200
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.text
+    assert "_auth_user_id" not in attacker.session
+    assert elsewhere.status_code == 302
+    assert marketer.get("/admin/").status_code == 200
+    # The lockout is logged without the client's address or the username tried.
+    assert "198.51.100" not in caplog.text
+    assert "boss" not in caplog.text
+    stored.assert_unchanged()
