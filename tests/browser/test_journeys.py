@@ -214,3 +214,31 @@ def test_marketer_finds_failed_mail_and_sends_it_again(page, live_server, mailou
     assert "1 failed mail will be sent again" in page.locator(".messagelist").inner_text()
     assert [m.to for m in mailoutbox] == [["bounced@example.com"]]
     assert Lead.objects.get(email="bounced@example.com").mail_state == Lead.MailState.SENT
+
+
+def test_a_new_name_for_a_known_address_waits_for_the_owner_to_confirm_it(
+    page, live_server, axe, mailoutbox
+):
+    make_lead(email="ada@example.com", first_name="Ada", status=Lead.Status.CONFIRMED)
+    # Someone (maybe Ada, maybe not) signs Ada's address up with another name.
+    page.goto(live_server.url + "/free-training/")
+    page.locator("#id_email").fill("ada@example.com")
+    page.locator("#id_first_name").fill("Adaline")
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Email me the materials").click()
+    page.wait_for_url(re.compile(r"/check-your-email/"))
+    assert Lead.objects.get().first_name == "Ada"
+    assert "Adaline" not in mailoutbox[0].body
+
+    # Ada opens the mailed link: the page says what confirming would save.
+    confirm_url = CONFIRM_LINK.search(mailoutbox[0].body).group(0)
+    page.goto(confirm_url.replace("http://testserver", live_server.url))
+    details = page.locator(".leads-confirm-details").inner_text()
+    assert "First name" in details
+    assert "Adaline" in details
+    check_page(page, axe, "confirm-new-details")
+    tab_to(page, "Yes, send me the materials")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/free-training/materials/"))
+    assert Lead.objects.get().first_name == "Adaline"
+    assert "Adaline, here" in page.locator("main").inner_text()
