@@ -5,8 +5,8 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
-from leads.models import Lead
-from tests.leads.conftest import signup_data
+from leads.models import Lead, RecipientMailCount
+from tests.leads.conftest import signup_data, visitor_signup
 
 THREADS = 8
 
@@ -67,3 +67,44 @@ def test_concurrent_sign_ups_of_one_address_in_different_case_make_one_row(setti
         assert len(mailoutbox) == 1
     finally:
         in_own_connection(lambda: Lead.objects.with_email("ada@example.com").delete())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_concurrent_sign_ups_of_one_mailbox_send_at_most_its_three_confirmations(
+    settings, mailoutbox
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every write; the race needs PostgreSQL.")
+    settings.SIGNUP_RATE_LIMIT = "1000/m"
+    settings.SIGNUP_DAILY_LIMIT = "1000/d"
+    # Eight spellings of one Gmail mailbox, from eight visitors at once.
+    spellings = [f"jane.doe+{n}@{'googlemail' if n % 2 else 'gmail'}.com" for n in range(THREADS)]
+    start = threading.Barrier(THREADS)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def sign_up(email: str) -> None:
+        try:
+            start.wait()
+            visitor = Client(enforce_csrf_checks=True)
+            statuses.append(visitor_signup(visitor, signup_data(email=email)).status_code)
+        except BaseException as error:  # Collected so the main thread can report it.
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign_up, args=(email,)) for email in spellings]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert errors == []
+        assert statuses == [302] * THREADS
+        assert Lead.objects.filter(email__startswith="jane.doe+").count() == THREADS
+        assert len(mailoutbox) == 3
+    finally:
+        in_own_connection(lambda: Lead.objects.filter(email__startswith="jane.doe+").delete())
+        in_own_connection(lambda: RecipientMailCount.objects.all().delete())
