@@ -95,7 +95,8 @@ AXES_CLIENT_IP_CALLABLE = "leads.ratelimit.client_address"
 AXES_RESET_ON_SUCCESS = True
 # No log line or access-log row per log-in: they would keep usernames and IP addresses.
 AXES_VERBOSE = False
-AXES_CLIENT_STR_CALLABLE = "leads.ratelimit.log_name"
+AXES_CLIENT_STR_CALLABLE = "certguide.login_limit.log_name"
+AXES_USERNAME_CALLABLE = "certguide.login_limit.username"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 

@@ -79,9 +79,3 @@ def signup_retry_after(request: HttpRequest) -> int | None:
         if (wait := _hit(key, *parse_rate(rate), now)) is not None
     ]
     return max(waits) if waits else None
-
-
-def log_name(username: str, ip_address: str, user_agent: str, path_info: str, request) -> str:
-    """How django-axes names a client in its log lines: the keyed hash, never the address
-    or the username (logs keep no personal data)."""
-    return f"client {client_key(request)}"
