@@ -75,6 +75,9 @@ LEAD_COLUMNS = [
     "confirmed_at",
     "last_email_error",
     "attempt_id",
+    "public_id",
+    "signup_round",
+    "pending_signup",
 ]
 ATTEMPT_COLUMNS = [
     "id",
@@ -187,6 +190,9 @@ def fill(database_url: str, start: int, count: int) -> None:
                             when + dt.timedelta(hours=1) if status != "pending" else None,
                             "",
                             attempt_id,
+                            uuid.UUID(int=rng.getrandbits(128)),
+                            1,
+                            "{}",
                         )
                     )
         conn.commit()

@@ -1,6 +1,8 @@
 import csv
 import datetime as dt
 import io
+import sys
+import unicodedata
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -8,12 +10,16 @@ from django.db import connection
 
 from leads.export import (
     BOM,
+    FORMULA_TRIGGERS,
+    SKIPPED_CATEGORIES,
     LeadsCsv,
     export_filename,
     export_leads_csv,
     header_chunk,
     neutralise_cell,
     recorded_export,
+    skipped_leading_characters,
+    suspect_first_characters,
 )
 from leads.models import Lead, LeadExport
 from tests.leads.conftest import make_lead
@@ -402,3 +408,21 @@ def test_copy_path_applies_search_filters_like_the_orm():
 
     assert export_bytes(leads) == orm_bytes(leads)
     assert [r["email"] for r in parse(export_bytes(leads))] == ["ana@example.com"]
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_shortcut_character_sets_match_a_scan_of_all_of_unicode():
+    # The export scans only the planes that hold assigned characters, and runs NFKC only
+    # on characters that decompose; a full scan must find exactly the same sets.
+    every = [chr(code) for code in range(1, sys.maxunicode + 1)]
+    skipped = {c for c in every if unicodedata.category(c) in SKIPPED_CATEGORIES}
+    suspects = {
+        c
+        for c in every
+        if c in skipped
+        or unicodedata.normalize("NFKC", c).startswith(FORMULA_TRIGGERS)
+        or unicodedata.normalize("NFKC", c)[:1] in skipped
+    }
+
+    assert set(skipped_leading_characters()) == skipped
+    assert set(suspect_first_characters()) == suspects
