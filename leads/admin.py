@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,7 +24,7 @@ from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
 from leads.export import export_filename, recorded_export
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
-from leads.services import lead_erase, lead_mail_retry
+from leads.services import lead_mail_retry, leads_erase
 
 # Below this many rows an exact count is cheap; above it the planner's estimate will do.
 EXACT_COUNT_BELOW = 50_000
@@ -296,9 +297,21 @@ class LeadAdmin(admin.ModelAdmin):
     def erase_selected(
         self, request: HttpRequest, queryset: QuerySet[Lead]
     ) -> TemplateResponse | None:
+        """Ask first, then erase. "Select all N matching" erases everything the search and
+        filters match when confirmed; if that is no longer the number shown, ask again."""
         if not self.has_erase_permission(request):
             raise PermissionDenied
-        if request.POST.get("confirm") != "yes":
+        total = queryset.count()
+        confirmed = request.POST.get("confirm") == "yes"
+        if confirmed and request.POST.get("expected") != str(total):
+            self.message_user(
+                request,
+                f"The leads to erase changed since you looked: {total} match now. "
+                "Check the list and confirm again.",
+                messages.WARNING,
+            )
+            confirmed = False
+        if not confirmed:
             return TemplateResponse(
                 request,
                 "admin/leads/lead/erase_confirmation.html",
@@ -307,18 +320,21 @@ class LeadAdmin(admin.ModelAdmin):
                     "title": "Erase leads for good?",
                     "opts": self.opts,
                     "leads": queryset,
+                    "total": total,
+                    # The confirmation posts to the changelist with the same search and
+                    # filters, and carries what the changelist needs to run the action
+                    # again: the ticked boxes and, for "all matching", select_across.
+                    "form_url": request.get_full_path(),
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                    "select_across": request.POST.get("select_across", "0"),
+                    "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                    "select_across": request.POST.get("select_across") == "1",
                 },
             )
-        erased = 0
-        for lead in queryset.select_related("attempt").iterator():
-            lead_erase(lead=lead)
-            erased += 1
+        erased = leads_erase(leads=queryset)
         self.message_user(
             request,
-            f"Erased {erased} lead{'s' if erased != 1 else ''}. The erasure is recorded "
-            "without the address.",
+            f"Erased {erased} lead{pluralize(erased)}. The erasure is recorded without the "
+            "address.",
             messages.SUCCESS,
         )
         return None

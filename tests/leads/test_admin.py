@@ -7,6 +7,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission, User
 from django.core import serializers
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from leads import admin as leads_admin
 from leads.admin import EstimatedCountPaginator, LeadAdmin
 from leads.export import BOM
 from leads.models import Lead, LeadErasure, LeadExport
-from tests.leads.conftest import make_lead
+from tests.leads.conftest import make_lead, submit_form
 from wizard.models import Attempt, Questionnaire
 
 pytestmark = pytest.mark.django_db
@@ -388,7 +389,7 @@ def test_erase_leaves_no_trace_of_the_address(admin_client, admin_user):
     )
     assert not no_trace_of("erase.me@example.com")
 
-    response = action_post(admin_client, "erase_selected", [lead], confirm="yes")
+    response = action_post(admin_client, "erase_selected", [lead], confirm="yes", expected="1")
 
     assert "Erased 1 lead" in response.content.decode()
     assert list(Lead.objects.all()) == [keep]
@@ -401,12 +402,119 @@ def test_erase_leaves_no_trace_of_the_address(admin_client, admin_user):
     assert LeadExport.objects.get().filters == {"q": "(erased)"}
 
 
+@pytest.fixture
+def superuser_browser(admin_user) -> Client:
+    """A superuser's browser: its own cookies, CSRF checked like a real one."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    return browser
+
+
+def choose_action(browser: Client, page, action: str, leads: list[Lead], **extra):
+    """Tick ``leads`` on the changelist ``page``, pick ``action`` and press Go."""
+    return browser.post(
+        page.wsgi_request.get_full_path(),
+        {
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            "action": action,
+            "index": "0",
+            "_selected_action": [lead.pk for lead in leads],
+            **extra,
+        },
+    )
+
+
+def test_erase_all_matching_a_search_erases_them_all(superuser_browser, some_leads, monkeypatch):
+    """The admin flow: search, tick the page, "select all matching", erase, confirm."""
+    monkeypatch.setattr(LeadAdmin, "list_per_page", 2)
+    doomed = [make_lead(email=f"gone{n}@drop.example", first_name="Gone") for n in range(5)]
+
+    page = superuser_browser.get(reverse(CHANGELIST), {"q": "drop.example"})
+    on_page = list(page.context["cl"].result_list)
+    confirmation = choose_action(
+        superuser_browser, page, "erase_selected", on_page, select_across="1"
+    )
+
+    assert len(on_page) == 2
+    assert confirmation.status_code == 200
+    html = confirmation.content.decode()
+    assert all(lead.email in html for lead in doomed)
+    assert "ana@example.com" not in html
+    assert "Yes, erase 5 leads for good" in html
+    assert Lead.objects.count() == 8
+
+    done = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert done.redirect_chain[-1][0].endswith("?q=drop.example")
+    assert "Erased 5 leads." in done.content.decode()
+    assert set(Lead.objects.values_list("email", flat=True)) == {lead.email for lead in some_leads}
+    assert LeadErasure.objects.get().count == 5
+
+
+def test_erase_ticked_rows_erases_only_those(superuser_browser, some_leads):
+    ana, bob, cy = some_leads
+    page = superuser_browser.get(reverse(CHANGELIST))
+
+    confirmation = choose_action(superuser_browser, page, "erase_selected", [ana, cy])
+    done = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert "Yes, erase 2 leads for good" in confirmation.content.decode()
+    assert "Erased 2 leads." in done.content.decode()
+    assert list(Lead.objects.all()) == [bob]
+    assert LeadErasure.objects.get().count == 2
+
+
+def test_erase_one_lead(superuser_browser, some_leads):
+    ana, bob, cy = some_leads
+    page = superuser_browser.get(reverse(CHANGELIST), {"q": "bob"})
+
+    confirmation = choose_action(superuser_browser, page, "erase_selected", [bob])
+    done = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert "Yes, erase 1 lead for good" in confirmation.content.decode()
+    assert "Erased 1 lead." in done.content.decode()
+    assert set(Lead.objects.all()) == {ana, cy}
+
+
+def test_erase_all_matching_asks_again_when_the_matches_changed(superuser_browser, some_leads):
+    make_lead(email="one@drop.example")
+    page = superuser_browser.get(reverse(CHANGELIST), {"q": "drop.example"})
+    confirmation = choose_action(
+        superuser_browser, page, "erase_selected", page.context["cl"].result_list, select_across="1"
+    )
+    make_lead(email="newcomer@drop.example")
+
+    again = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert "changed since you looked: 2 match now" in again.content.decode()
+    assert "Yes, erase 2 leads for good" in again.content.decode()
+    assert Lead.objects.count() == 5
+    assert not LeadErasure.objects.exists()
+
+    done = submit_form(superuser_browser, again, having="erase_selected")
+
+    assert "Erased 2 leads." in done.content.decode()
+    assert Lead.objects.count() == 3
+
+
+def test_erase_confirmation_without_the_csrf_token_is_refused(superuser_browser, some_leads):
+    page = superuser_browser.get(reverse(CHANGELIST))
+    confirmation = choose_action(superuser_browser, page, "erase_selected", some_leads)
+
+    refused = submit_form(
+        superuser_browser, confirmation, having="erase_selected", csrfmiddlewaretoken=""
+    )
+
+    assert refused.status_code == 403
+    assert Lead.objects.count() == 3
+
+
 def test_erase_is_for_superusers_only(client, some_leads):
     user = make_staff("almost", "view_lead", "change_lead", "delete_lead", "export_lead")
     client.force_login(user)
 
     page = client.get(reverse(CHANGELIST)).content.decode()
-    action_post(client, "erase_selected", some_leads, confirm="yes")
+    action_post(client, "erase_selected", some_leads, confirm="yes", expected="3")
 
     assert "erase_selected" not in page
     assert Lead.objects.count() == 3
