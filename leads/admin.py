@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
@@ -62,6 +62,28 @@ class MatchingLeads(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         pass
+
+
+def _chosen_filters(changelist: ChangeList) -> list[tuple[str, str]]:
+    """The changelist's filters in use, as (title, chosen value) in the admin's words."""
+    chosen = []
+    for spec in changelist.filter_specs:
+        if not any(param in changelist.params for param in spec.expected_parameters()):
+            continue
+        chosen += [
+            (str(spec.title), str(choice["display"]))
+            for choice in spec.choices(changelist)
+            if choice["selected"]
+        ]
+    if field := changelist.date_hierarchy:
+        parts = [
+            changelist.params[key]
+            for key in (f"{field}__year", f"{field}__month", f"{field}__day")
+            if key in changelist.params
+        ]
+        if parts:
+            chosen.append(("created in", "-".join(parts)))
+    return chosen
 
 
 class TopValuesFilter(admin.SimpleListFilter):
@@ -185,7 +207,8 @@ class LeadAdmin(admin.ModelAdmin):
         return False
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("leads.export_lead")
+        # Exporting is a way of viewing every lead: it needs both permissions.
+        return self.has_view_permission(request) and request.user.has_perm("leads.export_lead")
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser
@@ -251,7 +274,12 @@ class LeadAdmin(admin.ModelAdmin):
         return self._csv_response(request, queryset, filters)
 
     def export_matching_view(self, request: HttpRequest) -> HttpResponse:
-        """Everything the changelist's current search and filters match, not one page."""
+        """Everything the changelist's current search and filters match, not one page.
+
+        GET only shows what will be exported and a button; the CSV comes from the POST,
+        which the admin's CSRF check guards: a link or an image on another site cannot
+        make a marketer's browser download the leads or record an export in their name.
+        """
         if not self.has_export_permission(request):
             raise PermissionDenied
         request.GET = request.GET.copy()
@@ -265,6 +293,21 @@ class LeadAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(reverse("admin:leads_lead_changelist"))
+        if request.method != "POST":
+            return TemplateResponse(
+                request,
+                "admin/leads/lead/export_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Export leads to CSV",
+                    "opts": self.opts,
+                    "search": changelist.query,
+                    "filters": _chosen_filters(changelist),
+                    "form_url": request.get_full_path(),
+                    "changelist_url": reverse("admin:leads_lead_changelist")
+                    + (f"?{request.GET.urlencode()}" if request.GET else ""),
+                },
+            )
         leads = changelist.get_queryset(request)
         return self._csv_response(
             request, leads, {**self._filters(request), "scope": "all matching"}
@@ -345,7 +388,9 @@ class LeadAdmin(admin.ModelAdmin):
         own = [
             path(
                 "export/",
-                self.admin_site.admin_view(require_GET(self.export_matching_view)),
+                self.admin_site.admin_view(
+                    require_http_methods(["GET", "HEAD", "POST"])(self.export_matching_view)
+                ),
                 name="leads_lead_export",
             ),
             path(

@@ -108,8 +108,15 @@ class _Forms(HTMLParser):
         attr = {key: value or "" for key, value in attrs}
         if tag == "form":
             self.forms.append(
-                {"action": attr.get("action", ""), "method": attr.get("method", "get"), "data": {}}
+                {
+                    "action": attr.get("action", ""),
+                    "method": attr.get("method", "get"),
+                    "data": {},
+                    "buttons": [],
+                }
             )
+        elif tag == "input" and self.forms and attr.get("type") == "submit":
+            self.forms[-1]["buttons"].append(attr.get("value", ""))
         elif tag == "input" and self.forms and attr.get("name"):
             kind = attr.get("type", "text")
             if kind in ("submit", "button", "file") or (
@@ -120,7 +127,7 @@ class _Forms(HTMLParser):
 
 
 def submit_form(client, response, *, having: str, **changes):
-    """Submit the page's form that has a field named or valued ``having``, as a browser
+    """Submit the page's form that has a field or button named or valued ``having``, as a browser
     would: to its action (the page's own address when it has none), with its method and
     the values it holds, ``changes`` applied."""
     parser = _Forms()
@@ -128,7 +135,9 @@ def submit_form(client, response, *, having: str, **changes):
     [form] = [
         form
         for form in parser.forms
-        if having in form["data"] or any(having in values for values in form["data"].values())
+        if having in form["data"]
+        or having in form["buttons"]
+        or any(having in values for values in form["data"].values())
     ]
     url = form["action"] or response.wsgi_request.get_full_path()
     data = form["data"] | changes
