@@ -177,8 +177,11 @@ def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server)
     assert page.locator("#result_list tbody tr").count() == 2
     screenshot(page, "admin-leads-filtered")
 
+    page.get_by_role("link", name=re.compile("export all matching", re.I)).click()
+    page.wait_for_url(re.compile(r"/admin/leads/lead/export/\?status__exact=confirmed$"))
+    assert "status: Confirmed" in page.locator("#content").inner_text()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile("export all matching", re.I)).click()
+        page.get_by_role("button", name="Download the CSV").click()
     download = download_info.value
     assert download.suggested_filename.startswith("certguide-leads-")
     raw = Path(download.path()).read_bytes()
