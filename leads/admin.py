@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
 from leads.export import export_filename, recorded_export
+from leads.material_files import ALLOWED, FILE_KINDS
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
 from leads.services import lead_mail_retry, leads_erase
 
@@ -500,6 +502,16 @@ class TrainingMaterialAdmin(admin.ModelAdmin):
     list_filter = ["audience", "is_active"]
     search_fields = ["title", "description"]
     fields = ["title", "description", "audience", "file", "url", "order", "is_active"]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "file":
+            field.help_text = (
+                f"{ALLOWED[0].upper()}{ALLOWED[1:]}, at most {settings.MATERIAL_MAX_UPLOAD_MB} "
+                "MB. Visitors download it from their materials page."
+            )
+            field.widget.attrs["accept"] = ",".join(f".{name}" for name in FILE_KINDS)
+        return field
 
     @admin.display(description="Kind", boolean=False)
     def is_download(self, material: TrainingMaterial) -> str:

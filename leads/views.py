@@ -1,9 +1,12 @@
 from collections.abc import Callable
 from functools import wraps
+from pathlib import PurePath
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -11,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from leads.consent import CONSENT_VERSION
 from leads.forms import SignupForm, initial_from_query
 from leads.guide import render_guide
+from leads.material_files import UNKNOWN_CONTENT_TYPE, file_kind
 from leads.models import Lead, TrainingMaterial
 from leads.ratelimit import signup_retry_after
 from leads.services import lead_confirm, lead_request_materials, lead_subscribe, lead_unsubscribe
@@ -46,12 +50,12 @@ def _reads_link(purpose: Purpose) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
             try:
                 lead = read_token(token, purpose=purpose)
             except (LinkInvalid, LinkExpired) as problem:
                 return _link_problem(request, problem, purpose=purpose, token=token)
-            return view(request, token, lead)
+            return view(request, token, lead, **kwargs)
 
         return wrapper
 
@@ -136,6 +140,7 @@ def materials(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
         "lead": lead,
         "materials": TrainingMaterial.objects.for_outcome(lead.outcome),
         "guide_url": reverse("leads:guide", args=[token]),
+        "token": token,
         "unsubscribe_url": reverse(
             "leads:unsubscribe", args=[make_token(lead=lead, purpose=Purpose.UNSUBSCRIBE)]
         ),
@@ -151,6 +156,43 @@ def guide(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
         return _unavailable(request, lead)
     response = HttpResponse(render_guide(lead=lead), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="certguide-guide.pdf"'
+    return response
+
+
+@never_cache
+@require_safe
+@_reads_link(Purpose.MATERIALS)
+def material_file(request: HttpRequest, token: str, lead: Lead, material_id: int) -> HttpResponse:
+    """An uploaded material, for a confirmed lead whose page lists it; always a download.
+
+    The Content-Type comes from the allow-list, not from the file, and the sandboxing
+    CSP and nosniff keep a browser from running it as a page of our site even if it
+    were opened in place.
+    """
+    if lead.status != Lead.Status.CONFIRMED:
+        return _unavailable(request, lead)
+    material = (
+        TrainingMaterial.objects.for_outcome(lead.outcome)
+        .exclude(file="")
+        .filter(pk=material_id)
+        .first()
+    )
+    if material is None:
+        raise Http404("No such material for this link.")
+    try:
+        handle = material.file.open("rb")
+    except OSError:  # The row is there but the file is not (a restore without media).
+        raise Http404("This file is missing.") from None
+    kind = file_kind(material.file.name)
+    suffix = PurePath(material.file.name).suffix.lower()
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{slugify(material.title) or 'material'}{suffix}",
+        content_type=kind.content_type if kind else UNKNOWN_CONTENT_TYPE,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 
