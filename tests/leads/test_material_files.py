@@ -53,11 +53,11 @@ def material_links(page) -> list[str]:
 
 
 def fetch(browser: Client, url: str):
-    """GET ``url``; a file is read whole and closed, as a browser's download would."""
+    """GET ``url``; a file is read whole, which also closes it (the test client closes a
+    streamed response once its content is consumed, as a WSGI server would)."""
     response = browser.get(url)
     if response.streaming:
         response.body = b"".join(response.streaming_content)
-        response.close()
     return response
 
 
