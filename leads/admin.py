@@ -1,7 +1,9 @@
 """The marketers' admin: leads (filters, export, GDPR erase, dashboard) and materials."""
 
+from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -11,7 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection, connections
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
 from leads.export import export_filename, recorded_export
-from leads.material_files import ALLOWED, FILE_KINDS
+from leads.material_files import ALLOWED, FILE_KINDS, material_download
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
 from leads.services import lead_mail_retry, leads_erase
 
@@ -524,6 +532,27 @@ class LeadErasureAdmin(RecordAdmin):
     date_hierarchy = "created_at"
 
 
+class MaterialFileInput(forms.ClearableFileInput):
+    """The file input whose "Currently:" link goes to the admin's own download."""
+
+    download_url = ""
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        if self.download_url and context["widget"]["is_initial"]:
+            context["widget"]["value"] = _LinkedFile(str(value), self.download_url)
+        return context
+
+
+@dataclass(frozen=True)
+class _LinkedFile:
+    name: str
+    url: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @admin.register(TrainingMaterial)
 class TrainingMaterialAdmin(admin.ModelAdmin):
     list_display = ["title", "audience", "is_active", "order", "is_download"]
@@ -532,7 +561,38 @@ class TrainingMaterialAdmin(admin.ModelAdmin):
     search_fields = ["title", "description"]
     fields = ["title", "description", "audience", "file", "url", "order", "is_active"]
 
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<path:object_id>/file/",
+                self.admin_site.admin_view(require_GET(self.file_view)),
+                name="leads_trainingmaterial_file",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def file_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The uploaded file, for whoever may view the material here (MEDIA_URL is not
+        served); sent exactly as visitors get it."""
+        material = self.get_object(request, object_id)
+        if material is None or not material.file:
+            raise Http404("No file for this material.")
+        if not self.has_view_permission(request, material):
+            raise PermissionDenied
+        return material_download(title=material.title, file=material.file)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and obj.file:
+            # "Currently: …" links to the file; by default that is MEDIA_URL, a dead link.
+            form.base_fields["file"].widget.download_url = reverse(
+                "admin:leads_trainingmaterial_file", args=[obj.pk]
+            )
+        return form
+
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "file":
+            kwargs["widget"] = MaterialFileInput
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "file":
             field.help_text = (

@@ -1,12 +1,10 @@
 from collections.abc import Callable
 from functools import wraps
-from pathlib import PurePath
 from typing import Any
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -14,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from leads.consent import CONSENT_VERSION
 from leads.forms import SignupForm, initial_from_query
 from leads.guide import render_guide
-from leads.material_files import UNKNOWN_CONTENT_TYPE, file_kind
+from leads.material_files import material_download
 from leads.models import Lead, TrainingMaterial
 from leads.ratelimit import signup_retry_after
 from leads.services import lead_confirm, lead_request_materials, lead_subscribe, lead_unsubscribe
@@ -163,12 +161,7 @@ def guide(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
 @require_safe
 @_reads_link(Purpose.MATERIALS)
 def material_file(request: HttpRequest, token: str, lead: Lead, material_id: int) -> HttpResponse:
-    """An uploaded material, for a confirmed lead whose page lists it; always a download.
-
-    The Content-Type comes from the allow-list, not from the file, and the sandboxing
-    CSP and nosniff keep a browser from running it as a page of our site even if it
-    were opened in place.
-    """
+    """An uploaded material, for a confirmed lead whose page lists it; always a download."""
     if lead.status != Lead.Status.CONFIRMED:
         return _unavailable(request, lead)
     material = (
@@ -179,21 +172,7 @@ def material_file(request: HttpRequest, token: str, lead: Lead, material_id: int
     )
     if material is None:
         raise Http404("No such material for this link.")
-    try:
-        handle = material.file.open("rb")
-    except OSError:  # The row is there but the file is not (a restore without media).
-        raise Http404("This file is missing.") from None
-    kind = file_kind(material.file.name)
-    suffix = PurePath(material.file.name).suffix.lower()
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{slugify(material.title) or 'material'}{suffix}",
-        content_type=kind.content_type if kind else UNKNOWN_CONTENT_TYPE,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return material_download(title=material.title, file=material.file)
 
 
 @require_POST

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -254,3 +255,27 @@ def test_a_download_without_a_valid_link_gets_nothing(client, case, status):
     assert response.status_code == status
     assert response["Content-Type"].startswith("text/html")
     assert b"%PDF" not in response.content
+
+
+def test_the_admin_links_the_current_file_to_its_own_download(admin_client, client):
+    upload(admin_client, "starter.pdf", PDF)
+    material = TrainingMaterial.objects.get(title="CSM starter kit")
+    file_url = reverse("admin:leads_trainingmaterial_file", args=[material.pk])
+
+    change_page = admin_client.get(
+        reverse("admin:leads_trainingmaterial_change", args=[material.pk])
+    )
+    download = fetch(admin_client, file_url)
+    staff = User.objects.create_user("staff", password="pw", is_staff=True)
+    client.force_login(staff)
+    refused = client.get(file_url)
+    staff.user_permissions.add(Permission.objects.get(codename="view_trainingmaterial"))
+    allowed = fetch(client, file_url)
+
+    assert f'href="{file_url}"' in change_page.content.decode()
+    assert "/media/" not in change_page.content.decode()
+    assert download.body == PDF
+    assert download["Content-Disposition"] == 'attachment; filename="csm-starter-kit.pdf"'
+    assert download["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert refused.status_code == 403
+    assert allowed.body == PDF
