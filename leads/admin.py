@@ -1,29 +1,40 @@
 """The marketers' admin: leads (filters, export, GDPR erase, dashboard) and materials."""
 
+from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
 from leads.export import export_filename, recorded_export
+from leads.material_files import ALLOWED, FILE_KINDS, material_download
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
-from leads.services import lead_erase, lead_mail_retry
+from leads.services import lead_mail_retry, leads_erase
 
 # Below this many rows an exact count is cheap; above it the planner's estimate will do.
 EXACT_COUNT_BELOW = 50_000
@@ -61,6 +72,35 @@ class MatchingLeads(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         pass
+
+
+def _selects_across(request: HttpRequest) -> bool:
+    """Whether an action runs on everything matching, read as Django's ActionForm does."""
+    return helpers.ActionForm.base_fields["select_across"].to_python(
+        request.POST.get("select_across", "")
+    )
+
+
+def _chosen_filters(changelist: ChangeList) -> list[tuple[str, str]]:
+    """The changelist's filters in use, as (title, chosen value) in the admin's words."""
+    chosen = []
+    for spec in changelist.filter_specs:
+        if not any(param in changelist.params for param in spec.expected_parameters()):
+            continue
+        chosen += [
+            (str(spec.title), str(choice["display"]))
+            for choice in spec.choices(changelist)
+            if choice["selected"]
+        ]
+    if field := changelist.date_hierarchy:
+        parts = [
+            changelist.params[key]
+            for key in (f"{field}__year", f"{field}__month", f"{field}__day")
+            if key in changelist.params
+        ]
+        if parts:
+            chosen.append(("created in", "-".join(parts)))
+    return chosen
 
 
 class TopValuesFilter(admin.SimpleListFilter):
@@ -184,7 +224,8 @@ class LeadAdmin(admin.ModelAdmin):
         return False
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("leads.export_lead")
+        # Exporting is a way of viewing every lead: it needs both permissions.
+        return self.has_view_permission(request) and request.user.has_perm("leads.export_lead")
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser
@@ -240,17 +281,36 @@ class LeadAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
+    def response_action(self, request: HttpRequest, queryset: QuerySet[Lead], **kwargs: Any) -> Any:
+        # Django's own response_action filters by the posted ids as they come: a value
+        # that is not a lead id at all would be a 500.
+        low, high = connection.ops.integer_field_range(Lead._meta.pk.get_internal_type())
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+                self.message_user(
+                    request,
+                    "That selection names no lead; nothing was changed.",
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, **kwargs)
+
     @admin.action(description="Export selected leads to CSV", permissions=["export"])
     def export_selected(
         self, request: HttpRequest, queryset: QuerySet[Lead]
     ) -> StreamingHttpResponse:
         filters = {**self._filters(request), "scope": "selected"}
-        if request.POST.get("select_across") == "1":
+        if _selects_across(request):
             filters["scope"] = "all matching"
         return self._csv_response(request, queryset, filters)
 
     def export_matching_view(self, request: HttpRequest) -> HttpResponse:
-        """Everything the changelist's current search and filters match, not one page."""
+        """Everything the changelist's current search and filters match, not one page.
+
+        GET only shows what will be exported and a button; the CSV comes from the POST,
+        which the admin's CSRF check guards: a link or an image on another site cannot
+        make a marketer's browser download the leads or record an export in their name.
+        """
         if not self.has_export_permission(request):
             raise PermissionDenied
         request.GET = request.GET.copy()
@@ -264,6 +324,21 @@ class LeadAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(reverse("admin:leads_lead_changelist"))
+        if request.method != "POST":
+            return TemplateResponse(
+                request,
+                "admin/leads/lead/export_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Export leads to CSV",
+                    "opts": self.opts,
+                    "search": changelist.query,
+                    "filters": _chosen_filters(changelist),
+                    "form_url": request.get_full_path(),
+                    "changelist_url": reverse("admin:leads_lead_changelist")
+                    + (f"?{request.GET.urlencode()}" if request.GET else ""),
+                },
+            )
         leads = changelist.get_queryset(request)
         return self._csv_response(
             request, leads, {**self._filters(request), "scope": "all matching"}
@@ -296,9 +371,21 @@ class LeadAdmin(admin.ModelAdmin):
     def erase_selected(
         self, request: HttpRequest, queryset: QuerySet[Lead]
     ) -> TemplateResponse | None:
+        """Ask first, then erase. "Select all N matching" erases everything the search and
+        filters match when confirmed; if that is no longer the number shown, ask again."""
         if not self.has_erase_permission(request):
             raise PermissionDenied
-        if request.POST.get("confirm") != "yes":
+        total = queryset.count()
+        confirmed = request.POST.get("confirm") == "yes"
+        if confirmed and request.POST.get("expected") != str(total):
+            self.message_user(
+                request,
+                f"The leads to erase changed since you looked: {total} match now. "
+                "Check the list and confirm again.",
+                messages.WARNING,
+            )
+            confirmed = False
+        if not confirmed:
             return TemplateResponse(
                 request,
                 "admin/leads/lead/erase_confirmation.html",
@@ -307,18 +394,21 @@ class LeadAdmin(admin.ModelAdmin):
                     "title": "Erase leads for good?",
                     "opts": self.opts,
                     "leads": queryset,
+                    "total": total,
+                    # The confirmation posts to the changelist with the same search and
+                    # filters, and carries what the changelist needs to run the action
+                    # again: the ticked boxes and, for "all matching", select_across.
+                    "form_url": request.get_full_path(),
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                    "select_across": request.POST.get("select_across", "0"),
+                    "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                    "select_across": _selects_across(request),
                 },
             )
-        erased = 0
-        for lead in queryset.select_related("attempt").iterator():
-            lead_erase(lead=lead)
-            erased += 1
+        erased = leads_erase(leads=queryset)
         self.message_user(
             request,
-            f"Erased {erased} lead{'s' if erased != 1 else ''}. The erasure is recorded "
-            "without the address.",
+            f"Erased {erased} lead{pluralize(erased)}. The erasure is recorded without the "
+            "address.",
             messages.SUCCESS,
         )
         return None
@@ -329,7 +419,9 @@ class LeadAdmin(admin.ModelAdmin):
         own = [
             path(
                 "export/",
-                self.admin_site.admin_view(require_GET(self.export_matching_view)),
+                self.admin_site.admin_view(
+                    require_http_methods(["GET", "HEAD", "POST"])(self.export_matching_view)
+                ),
                 name="leads_lead_export",
             ),
             path(
@@ -339,6 +431,14 @@ class LeadAdmin(admin.ModelAdmin):
             ),
         ]
         return own + super().get_urls()
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        # PostgreSQL cannot compare text with a NUL character: a search or filter holding
+        # one would be a 500 for the list, its actions and the export. Django shows the
+        # list unfiltered with an error flag instead, and the export says so.
+        if any("\0" in "".join([key, *values]) for key, values in request.GET.lists()):
+            raise IncorrectLookupParameters("A NUL character in the query.")
+        return super().get_changelist_instance(request)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         match = request.resolver_match
@@ -432,6 +532,27 @@ class LeadErasureAdmin(RecordAdmin):
     date_hierarchy = "created_at"
 
 
+class MaterialFileInput(forms.ClearableFileInput):
+    """The file input whose "Currently:" link goes to the admin's own download."""
+
+    download_url = ""
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        if self.download_url and context["widget"]["is_initial"]:
+            context["widget"]["value"] = _LinkedFile(str(value), self.download_url)
+        return context
+
+
+@dataclass(frozen=True)
+class _LinkedFile:
+    name: str
+    url: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @admin.register(TrainingMaterial)
 class TrainingMaterialAdmin(admin.ModelAdmin):
     list_display = ["title", "audience", "is_active", "order", "is_download"]
@@ -439,6 +560,47 @@ class TrainingMaterialAdmin(admin.ModelAdmin):
     list_filter = ["audience", "is_active"]
     search_fields = ["title", "description"]
     fields = ["title", "description", "audience", "file", "url", "order", "is_active"]
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<path:object_id>/file/",
+                self.admin_site.admin_view(require_GET(self.file_view)),
+                name="leads_trainingmaterial_file",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def file_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The uploaded file, for whoever may view the material here (MEDIA_URL is not
+        served); sent exactly as visitors get it."""
+        material = self.get_object(request, object_id)
+        if material is None or not material.file:
+            raise Http404("No file for this material.")
+        if not self.has_view_permission(request, material):
+            raise PermissionDenied
+        return material_download(title=material.title, file=material.file)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and obj.file:
+            # "Currently: …" links to the file; by default that is MEDIA_URL, a dead link.
+            form.base_fields["file"].widget.download_url = reverse(
+                "admin:leads_trainingmaterial_file", args=[obj.pk]
+            )
+        return form
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "file":
+            kwargs["widget"] = MaterialFileInput
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "file":
+            field.help_text = (
+                f"{ALLOWED[0].upper()}{ALLOWED[1:]}, at most {settings.MATERIAL_MAX_UPLOAD_MB} "
+                "MB. Visitors download it from their materials page."
+            )
+            field.widget.attrs["accept"] = ",".join(f".{name}" for name in FILE_KINDS)
+        return field
 
     @admin.display(description="Kind", boolean=False)
     def is_download(self, material: TrainingMaterial) -> str:

@@ -301,37 +301,6 @@ def export_leads_csv(queryset: QuerySet[Lead], out: BinaryIO) -> int:
     return leads_csv.row_count
 
 
-ERASED_VALUE = "(erased)"
-
-
-def lead_exports_forget_address(*, email: str) -> int:
-    """Replace ``email`` wherever an export record's filters hold it; return how many.
-
-    Exports record the admin's search, and a marketer may have searched for the very
-    address being erased. Only the full address is recognised (any case).
-    """
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, str) and needle in value.lower():
-            return ERASED_VALUE
-        if isinstance(value, list):
-            return [scrub(item) for item in value]
-        if isinstance(value, dict):
-            return {key: scrub(item) for key, item in value.items()}
-        return value
-
-    needle = email.lower()
-    changed = 0
-    with transaction.atomic():
-        # Exports are made by hand, so this table stays small enough to read whole.
-        for export in LeadExport.objects.only("filters").select_for_update().iterator():
-            scrubbed = scrub(export.filters)
-            if scrubbed != export.filters:
-                LeadExport.objects.filter(pk=export.pk).update(filters=scrubbed)
-                changed += 1
-    return changed
-
-
 def recorded_export(
     queryset: QuerySet[Lead],
     *,

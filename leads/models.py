@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Now
 
+from leads.material_files import check_material_file, file_kind
 from wizard.models import Recommendation
 
 
@@ -275,10 +276,21 @@ class TrainingMaterial(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def href(self) -> str:
-        return self.file.url if self.file else self.url
+    def clean(self) -> None:
+        # Only a new upload is checked: a material stored earlier stays editable, and its
+        # file is still only ever sent as a download.
+        if self.file and not self.file._committed:
+            try:
+                check_material_file(self.file)
+            except ValidationError as error:
+                raise ValidationError({"file": error}) from None
 
     @property
     def is_download(self) -> bool:
         return bool(self.file)
+
+    @property
+    def file_label(self) -> str:
+        """What the download is, in a visitor's words ("PDF document"); "" if unknown."""
+        kind = file_kind(self.file.name) if self.file else None
+        return kind.label if kind else ""

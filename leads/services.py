@@ -3,9 +3,11 @@
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
@@ -13,15 +15,18 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from leads.email_address import has_control_characters, mailbox, normalise_email
-from leads.export import lead_exports_forget_address
 from leads.mail import MailKind, build_message, mail_awaited
-from leads.models import Lead, LeadErasure, RecipientMailCount
+from leads.models import Lead, LeadErasure, LeadExport, RecipientMailCount
 from wizard.models import Attempt
-from wizard.services import attempt_erase_personal_data
+from wizard.services import attempts_erase_personal_data
 
 logger = logging.getLogger(__name__)
 
 ERASED_LEAD = "(erased lead)"
+ERASED_VALUE = "(erased)"
+# Leads forgotten per round of queries: keeps each IN (...) list well under SQLite's
+# limit on parameters.
+FORGET_BATCH = 500
 
 # A repeat sign-up sends again at most this often, so the form cannot be used to flood
 # someone's inbox.
@@ -296,30 +301,101 @@ def lead_request_materials(*, lead: Lead) -> None:
             lead.save(update_fields=owed)
 
 
-def lead_erase(*, lead: Lead) -> None:
-    """Erase a lead on request (GDPR): delete the row, blank its quiz attempt's tracking
-    data, take the address out of the admin's history and of recorded export filters, and
-    count the erasure without keeping anything about whose it was."""
+def _forget_batch(*, leads: list[tuple[int, str, str, Any]]) -> None:
+    """Take these leads (pk, email, first name, attempt id) out of every other table."""
+    # What identifies each lead: the address anywhere; in a search box (free text a
+    # marketer typed) also the part before the @ and the first name.
+    everywhere = {email.lower() for _, email, _, _ in leads}
+    searched = everywhere | {
+        word
+        for _, email, first_name, _ in leads
+        for word in (email.partition("@")[0].lower(), first_name.lower())
+        if word
+    }
+
+    def names_someone(text: str, needles: set[str]) -> bool:
+        text = text.lower()
+        return any(needle in text for needle in needles)
+
+    def scrub(value: Any, key: str = "") -> Any:
+        if isinstance(value, str):
+            needles = searched if key == SEARCH_VAR else everywhere
+            return ERASED_VALUE if names_someone(value, needles) else value
+        if isinstance(value, list):
+            return [scrub(item, key) for item in value]
+        if isinstance(value, dict):
+            return {name: scrub(item, name) for name, item in value.items()}
+        return value
+
+    # Exports are made by hand, so this table stays small enough to read whole.
+    for export in LeadExport.objects.only("filters").select_for_update().iterator():
+        scrubbed = scrub(export.filters)
+        if scrubbed != export.filters:
+            LeadExport.objects.filter(pk=export.pk).update(filters=scrubbed)
+
+    # The admin's history keeps who changed a lead and when, but not whose it was:
+    # object_repr is str(lead), the address; a message may quote the address or name.
+    history = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Lead),
+        object_id__in=[str(pk) for pk, _, _, _ in leads],
+    )
+    for entry in history.only("change_message").iterator():
+        if names_someone(entry.change_message, searched):
+            LogEntry.objects.filter(pk=entry.pk).update(change_message=ERASED_VALUE)
+    history.update(object_repr=ERASED_LEAD)
+
+    attempt_ids = {attempt_id for _, _, _, attempt_id in leads if attempt_id is not None}
+    attempts_erase_personal_data(attempts=Attempt.objects.filter(pk__in=attempt_ids))
+    Lead.objects.filter(pk__in=[pk for pk, _, _, _ in leads]).delete()
+
+
+def leads_forget(*, leads: QuerySet[Lead]) -> int:
+    """Delete these leads and every copy of their personal data kept elsewhere; how many.
+
+    The one way a lead leaves the database (GDPR erase and the purge of unconfirmed
+    leads both come here): the row goes, its quiz attempt keeps its answers for the
+    funnel figures but loses its tracking data (utm_* and referrer), the admin's history
+    names "(erased lead)" instead of the address and drops a message that quotes it, and
+    recorded export filters that held the address (or, for a search, the address's local
+    part or the first name) read "(erased)". Rows are locked and the queryset's
+    conditions checked again as each batch is taken, so a lead that changed meanwhile
+    (say, confirmed just before a purge) is left alone. All or nothing.
+    """
+    forgotten = 0
     with transaction.atomic():
-        # LogEntry.object_repr holds str(lead), the address. The entries stay (who changed
-        # a lead, and when, is worth keeping) but name "(erased lead)" instead.
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Lead), object_id=str(lead.pk)
-        ).update(object_repr=ERASED_LEAD)
-        lead_exports_forget_address(email=lead.email)
-        attempt = lead.attempt
-        lead.delete()
-        if attempt is not None:
-            attempt_erase_personal_data(attempt=attempt)
-        LeadErasure.objects.create(count=1)
+        pks = list(leads.order_by().values_list("pk", flat=True))
+        for start in range(0, len(pks), FORGET_BATCH):
+            batch = list(
+                leads.filter(pk__in=pks[start : start + FORGET_BATCH])
+                .order_by()
+                .select_for_update(of=("self",))
+                .values_list("pk", "email", "first_name", "attempt_id")
+            )
+            if batch:
+                _forget_batch(leads=batch)
+                forgotten += len(batch)
+    return forgotten
+
+
+def leads_erase(*, leads: QuerySet[Lead]) -> int:
+    """Erase leads on request (GDPR) through :func:`leads_forget`, and count the erasure
+    without keeping anything about whose it was; return how many were erased."""
+    with transaction.atomic():
+        erased = leads_forget(leads=leads)
+        if erased:
+            LeadErasure.objects.create(count=erased)
+    return erased
+
+
+def lead_erase(*, lead: Lead) -> None:
+    """Erase one lead on request (GDPR); see :func:`leads_erase`."""
+    leads_erase(leads=Lead.objects.filter(pk=lead.pk))
 
 
 def lead_purge_unconfirmed(*, older_than: timedelta) -> int:
-    """Delete pending leads whose last sign-up is older than `older_than`; how many."""
+    """Forget pending leads whose last sign-up is older than `older_than`; how many."""
     cutoff = timezone.now() - older_than
-    with transaction.atomic():
-        deleted, _ = Lead.objects.pending().filter(consent_at__lt=cutoff).delete()
-    return deleted
+    return leads_forget(leads=Lead.objects.pending().filter(consent_at__lt=cutoff))
 
 
 # --- sending what is owed (the design is in docs/deploy.md, "Mail delivery") -----------

@@ -1,7 +1,8 @@
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from leads.consent import CONSENT_VERSION
 from leads.forms import SignupForm, initial_from_query
 from leads.guide import render_guide
+from leads.material_files import material_download
 from leads.models import Lead, TrainingMaterial
 from leads.ratelimit import signup_retry_after
 from leads.services import lead_confirm, lead_request_materials, lead_subscribe, lead_unsubscribe
@@ -47,12 +49,12 @@ def _reads_link(purpose: Purpose) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
             try:
                 lead = read_token(token, purpose=purpose)
             except (LinkInvalid, LinkExpired) as problem:
                 return _link_problem(request, problem, purpose=purpose, token=token)
-            return view(request, token, lead)
+            return view(request, token, lead, **kwargs)
 
         return wrapper
 
@@ -161,6 +163,7 @@ def materials(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
         "lead": lead,
         "materials": TrainingMaterial.objects.for_outcome(lead.outcome),
         "guide_url": reverse("leads:guide", args=[token]),
+        "token": token,
         "unsubscribe_url": reverse(
             "leads:unsubscribe", args=[make_token(lead=lead, purpose=Purpose.UNSUBSCRIBE)]
         ),
@@ -177,6 +180,24 @@ def guide(request: HttpRequest, token: str, lead: Lead) -> HttpResponse:
     response = HttpResponse(render_guide(lead=lead), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="certguide-guide.pdf"'
     return response
+
+
+@never_cache
+@require_safe
+@_reads_link(Purpose.MATERIALS)
+def material_file(request: HttpRequest, token: str, lead: Lead, material_id: int) -> HttpResponse:
+    """An uploaded material, for a confirmed lead whose page lists it; always a download."""
+    if lead.status != Lead.Status.CONFIRMED:
+        return _unavailable(request, lead)
+    material = (
+        TrainingMaterial.objects.for_outcome(lead.outcome)
+        .exclude(file="")
+        .filter(pk=material_id)
+        .first()
+    )
+    if material is None:
+        raise Http404("No such material for this link.")
+    return material_download(title=material.title, file=material.file)
 
 
 @require_POST

@@ -12,18 +12,21 @@ import json
 import re
 import unicodedata
 import uuid
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
 
 from certguide.campaign import UTM_KEYS
 from leads.export import export_leads_csv
-from leads.models import Lead
+from leads.models import Lead, TrainingMaterial
 from leads.tokens import Purpose, make_token
 from tests.leads.conftest import make_lead, visitor_signup
 from wizard.models import Attempt, Recommendation
@@ -830,4 +833,110 @@ def test_admin_log_in_is_locked_for_a_client_that_guesses_passwords(
     # The lockout is logged without the client's address or the username tried.
     assert "198.51.100" not in caplog.text
     assert "boss" not in caplog.text
+
+
+# --- The admin's erase and export, and the training-material files.
+
+
+@pytest.mark.parametrize(
+    "value", [*CORE.values(), "1.5", "-1", "9" * 30], ids=[*CORE, "float", "negative", "huge"]
+)
+@pytest.mark.parametrize("field", ["_selected_action", "select_across", "expected"])
+def test_erase_action_with_hostile_fields_erases_nothing_unasked(
+    admin_client, stored, field, value
+):
+    data = {
+        "action": "erase_selected",
+        "_selected_action": [stored.pending.pk],
+        "confirm": "yes",
+        "expected": "1",
+        field: value,
+    }
+
+    response = admin_client.post("/admin/leads/lead/", data)
+
+    assert_safe_page(response)
+    assert_nothing_unsafe_stored()
+    # Not a lead's id, or not the number of leads shown (any select_across but "0" means
+    # every lead, as Django reads it): nothing is erased.
+    stored.assert_unchanged()
+
+
+@pytest.mark.parametrize("value", CORE.values(), ids=CORE.keys())
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_export_with_hostile_search_and_filters(admin_client, stored, method, value):
+    query = urlencode({"q": value, "status__exact": value, "placement": value})
+
+    response = getattr(admin_client, method)(f"/admin/leads/lead/export/?{query}", follow=True)
+
+    assert response.status_code == 200
+    if response.streaming:
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert body.splitlines()[1:] == []  # nothing matches such values
+    else:
+        assert_safe_page(response)
+    stored.assert_unchanged()
+
+
+@pytest.mark.parametrize("value", CORE.values(), ids=CORE.keys())
+def test_lead_list_with_hostile_search_and_filters(admin_client, stored, value):
+    response = admin_client.get(
+        "/admin/leads/lead/", {"q": value, "placement": value, "status__exact": value}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert_safe_page(response)
+    stored.assert_unchanged()
+
+
+@pytest.mark.parametrize(
+    "material_id", ["0", "99999999999999999999", "-1", "1.0", "x", "%00", "..%2f..%2fsettings.py"]
+)
+def test_material_download_with_tampered_ids(client, stored, material_id):
+    token = make_token(lead=stored.lead, purpose=Purpose.MATERIALS)
+
+    response = client.get(f"/free-training/materials/{token}/files/{material_id}/")
+
+    assert response.status_code == 404
+    assert_safe_page(response)
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+def test_material_upload_with_hostile_names_and_titles(
+    admin_client, stored, settings, tmp_path, value
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    name = (value.replace("\x00", "") or "x")[:60] + ".pdf"
+
+    response = admin_client.post(
+        "/admin/leads/trainingmaterial/add/",
+        {
+            "title": value[:200],
+            "audience": "EVERYONE",
+            "order": "0",
+            "is_active": "on",
+            "file": SimpleUploadedFile(name, pdf),
+        },
+    )
+
+    assert_safe_page(response)
+    material = TrainingMaterial.objects.filter(file__startswith="materials/").first()
+    if material is None:  # refused (a NUL in the title): a form error, nothing stored
+        assert response.status_code == 200
+        assert not any(path.is_file() for path in (tmp_path / "media").rglob("*"))
+        return
+    # Stored inside the media folder whatever the name said.
+    stored_path = Path(material.file.path).resolve()
+    assert stored_path.is_relative_to((tmp_path / "media" / "materials").resolve())
+    download = Client().get(
+        f"/free-training/materials/{make_token(lead=stored.lead, purpose=Purpose.MATERIALS)}"
+        f"/files/{material.pk}/"
+    )
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == pdf  # read whole: the client closes it
+    disposition = download["Content-Disposition"]
+    assert disposition.startswith("attachment; filename")
+    assert not any(ch in disposition for ch in "\r\n\0<>/\\")
+    assert download["Content-Type"] == "application/pdf"
     stored.assert_unchanged()

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from certguide.campaign import UTM_KEYS, clean_tracking_value
@@ -191,10 +192,15 @@ def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Atte
 @transaction.atomic
 def attempt_erase_personal_data(*, attempt: Attempt) -> None:
     """Blank where the visitor came from (utm_* and referrer); answers are not personal."""
-    blank = dict.fromkeys((*UTM_KEYS, "referrer"), "")
-    Attempt.objects.filter(pk=attempt.pk).update(**blank)
-    for name, value in blank.items():
-        setattr(attempt, name, value)
+    attempts_erase_personal_data(attempts=Attempt.objects.filter(pk=attempt.pk))
+    for name in (*UTM_KEYS, "referrer"):
+        setattr(attempt, name, "")
+
+
+@transaction.atomic
+def attempts_erase_personal_data(*, attempts: QuerySet[Attempt]) -> int:
+    """Blank the tracking data (utm_* and referrer) of many attempts at once; how many."""
+    return attempts.update(**dict.fromkeys((*UTM_KEYS, "referrer"), ""))
 
 
 @transaction.atomic

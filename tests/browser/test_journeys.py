@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     RESULT,
     STEP,
     answer_by_keyboard,
+    assert_accessible,
     check_page,
     screenshot,
     tab_to,
@@ -177,8 +178,11 @@ def test_marketer_filters_leads_and_exports_the_matching_rows(page, live_server)
     assert page.locator("#result_list tbody tr").count() == 2
     screenshot(page, "admin-leads-filtered")
 
+    page.get_by_role("link", name=re.compile("export all matching", re.I)).click()
+    page.wait_for_url(re.compile(r"/admin/leads/lead/export/\?status__exact=confirmed$"))
+    assert "status: Confirmed" in page.locator("#content").inner_text()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile("export all matching", re.I)).click()
+        page.get_by_role("button", name="Download the CSV").click()
     download = download_info.value
     assert download.suggested_filename.startswith("certguide-leads-")
     raw = Path(download.path()).read_bytes()
@@ -242,3 +246,37 @@ def test_a_new_name_for_a_known_address_waits_for_the_owner_to_confirm_it(
     page.wait_for_url(re.compile(r"/free-training/materials/"))
     assert Lead.objects.get().first_name == "Adaline"
     assert "Adaline, here" in page.locator("main").inner_text()
+
+
+def test_a_material_a_marketer_uploads_downloads_from_the_visitors_page(
+    page, live_server, axe, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    handout = b"%PDF-1.4\n% Sprint review checklist\n%%EOF\n"
+    (tmp_path / "sprint-review.pdf").write_bytes(handout)
+    (tmp_path / "diagram.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    User.objects.create_superuser("editor", password="a-long-test-password")
+    page.goto(live_server.url + "/admin/leads/trainingmaterial/add/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Title").fill("Sprint review checklist")
+    # An SVG is refused with a message next to the field; the PDF is taken.
+    page.locator("#id_file").set_input_files(str(tmp_path / "diagram.svg"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "SVG images and scripts are refused" in page.locator(".errorlist").inner_text()
+    page.locator("#id_file").set_input_files(str(tmp_path / "sprint-review.pdf"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/leads/trainingmaterial/$"))
+
+    lead = make_lead(email="reader@example.com", status=Lead.Status.CONFIRMED)
+    token = make_token(lead=lead, purpose=Purpose.MATERIALS)
+    page.goto(f"{live_server.url}/free-training/materials/{token}/")
+    assert_accessible(axe, page, "materials page with an uploaded file")
+    tab_to(page, "Sprint review checklist")
+    with page.expect_download() as download_info:
+        page.keyboard.press("Enter")
+
+    download = download_info.value
+    assert download.suggested_filename == "sprint-review-checklist.pdf"
+    assert Path(download.path()).read_bytes() == handout

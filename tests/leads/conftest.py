@@ -1,10 +1,12 @@
 from contextlib import contextmanager
 from datetime import timedelta
+from html.parser import HTMLParser
 from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -78,6 +80,73 @@ def token_for(lead: Lead, purpose: Purpose, *, age: timedelta = timedelta(0)) ->
     issued = timezone.now().timestamp() - age.total_seconds()
     with mock.patch("django.core.signing.time.time", return_value=issued):
         return make_token(lead=lead, purpose=purpose)
+
+
+def copies_of(text: str) -> list[str]:
+    """Every "table.column" in the database that holds ``text`` (any case), whatever
+    the table: a general check that nothing kept a copy of someone's address or name."""
+    quote = connection.ops.quote_name
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            for column in connection.introspection.get_table_description(cursor, table):
+                cursor.execute(
+                    f"SELECT 1 FROM {quote(table)} "  # noqa: S608 (names from introspection)
+                    f"WHERE LOWER(CAST({quote(column.name)} AS TEXT)) LIKE %s LIMIT 1",
+                    [f"%{text.lower()}%"],
+                )
+                if cursor.fetchone():
+                    found.append(f"{table}.{column.name}")
+    return found
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method and the fields a browser would submit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.forms.append(
+                {
+                    "action": attr.get("action", ""),
+                    "method": attr.get("method", "get"),
+                    "data": {},
+                    "buttons": [],
+                }
+            )
+        elif tag == "input" and self.forms and attr.get("type") == "submit":
+            self.forms[-1]["buttons"].append(attr.get("value", ""))
+        elif tag == "input" and self.forms and attr.get("name"):
+            kind = attr.get("type", "text")
+            if kind in ("submit", "button", "file") or (
+                kind in ("checkbox", "radio") and "checked" not in attr
+            ):
+                return
+            self.forms[-1]["data"].setdefault(attr["name"], []).append(attr.get("value", ""))
+
+
+def submit_form(client, response, *, having: str, **changes):
+    """Submit the page's form that has a field or button named or valued ``having``, as a browser
+    would: to its action (the page's own address when it has none), with its method and
+    the values it holds, ``changes`` applied."""
+    parser = _Forms()
+    parser.feed(response.content.decode())
+    [form] = [
+        form
+        for form in parser.forms
+        if having in form["data"]
+        or having in form["buttons"]
+        or any(having in values for values in form["data"].values())
+    ]
+    url = form["action"] or response.wsgi_request.get_full_path()
+    data = form["data"] | changes
+    if form["method"].lower() == "post":
+        return client.post(url, data, follow=True)
+    return client.get(url, data, follow=True)
 
 
 def signup_data(**fields) -> dict[str, str]:

@@ -1,12 +1,14 @@
 import csv
 import datetime as dt
 import io
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission, User
 from django.core import serializers
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +17,7 @@ from leads import admin as leads_admin
 from leads.admin import EstimatedCountPaginator, LeadAdmin
 from leads.export import BOM
 from leads.models import Lead, LeadErasure, LeadExport
-from tests.leads.conftest import make_lead
+from tests.leads.conftest import make_lead, submit_form
 from wizard.models import Attempt, Questionnaire
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +84,11 @@ def some_leads(db) -> list[Lead]:
         ),
     ]
     return leads
+
+
+def export_post(client, query: dict[str, str]):
+    """Press the export page's button: a POST to the export URL with the filters."""
+    return client.post(f"{reverse(EXPORT_URL)}?{urlencode(query)}")
 
 
 def action_post(client, action: str, leads: list[Lead], query: str = "", **extra):
@@ -259,7 +266,7 @@ def test_export_all_matching_goes_beyond_the_visible_page(exporter_client, some_
     query = {"utm_source": "newsletter", "q": "example.com", "p": "2"}
 
     page = exporter_client.get(reverse(CHANGELIST), query)
-    response = exporter_client.get(reverse(EXPORT_URL), query)
+    response = export_post(exporter_client, query)
 
     assert len(page.context["cl"].result_list) <= 2
     assert {r["email"] for r in rows_of(response)} == {
@@ -298,8 +305,10 @@ def test_select_across_exports_everything_matching(exporter_client, some_leads):
     }
 
 
-def test_export_with_bad_filters_says_so_and_exports_nothing(exporter_client, some_leads):
-    response = exporter_client.get(reverse(EXPORT_URL), {"nonsense__field": "1"}, follow=True)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_export_with_bad_filters_says_so_and_exports_nothing(exporter_client, some_leads, method):
+    url = reverse(EXPORT_URL) + "?nonsense__field=1"
+    response = getattr(exporter_client, method)(url, follow=True)
 
     assert response.status_code == 200
     assert "nothing was exported" in response.content.decode()
@@ -310,12 +319,13 @@ def test_staff_without_the_export_permission_never_sees_the_export(viewer_client
     page = viewer_client.get(reverse(CHANGELIST))
     action = action_post(viewer_client, "export_selected", some_leads)
     direct = viewer_client.get(reverse(EXPORT_URL))
+    direct_post = viewer_client.post(reverse(EXPORT_URL))
 
     assert page.status_code == 200
     assert "export_selected" not in page.content.decode()
     assert reverse(EXPORT_URL) not in page.content.decode()
     assert not action.get("Content-Type", "").startswith("text/csv")
-    assert direct.status_code == 403
+    assert direct.status_code == direct_post.status_code == 403
     assert not LeadExport.objects.exists()
 
 
@@ -331,6 +341,88 @@ def test_anonymous_visitor_is_sent_to_the_login(client):
 
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+def logged_in_browser(user: User) -> Client:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    return browser
+
+
+def test_opening_the_export_url_downloads_and_records_nothing(some_leads):
+    """A link (or an <img>) on another site only shows the page with the button."""
+    browser = logged_in_browser(make_staff("marketer", "view_lead", "export_lead"))
+
+    page = browser.get(reverse(EXPORT_URL), {"status__exact": "confirmed", "q": "example"})
+
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert "ana@example.com" not in html
+    assert "search: “example”" in html
+    assert "status: Confirmed" in html
+    assert 'value="Download the CSV"' in html
+    assert not LeadExport.objects.exists()
+
+
+def test_export_post_without_the_csrf_token_is_refused(some_leads):
+    """A form on another site can POST with the marketer's cookies, but not the token."""
+    browser = logged_in_browser(make_staff("marketer", "view_lead", "export_lead"))
+    browser.get(reverse(EXPORT_URL))  # the CSRF cookie is there; the token is not sent
+
+    refused = browser.post(reverse(EXPORT_URL), {"status__exact": "confirmed"})
+    action = browser.post(
+        reverse(CHANGELIST),
+        {"action": "export_selected", "index": "0", "_selected_action": [some_leads[0].pk]},
+    )
+
+    assert refused.status_code == action.status_code == 403
+    assert not refused.get("Content-Type", "").startswith("text/csv")
+    assert not LeadExport.objects.exists()
+
+
+def test_export_permission_without_view_permission_exports_nothing(some_leads):
+    browser = logged_in_browser(make_staff("exporter", "export_lead"))
+    confirmation = browser.get(reverse(EXPORT_URL))
+    browser.get(reverse("admin:index"))  # a page this user may see, for the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+
+    download = browser.post(reverse(EXPORT_URL), {"csrfmiddlewaretoken": token})
+    action = browser.post(
+        reverse(CHANGELIST),
+        {
+            "csrfmiddlewaretoken": token,
+            "action": "export_selected",
+            "index": "0",
+            "_selected_action": [lead.pk for lead in some_leads],
+        },
+    )
+
+    assert confirmation.status_code == download.status_code == action.status_code == 403
+    assert not LeadExport.objects.exists()
+
+
+def test_marketer_exports_with_the_button(some_leads):
+    from django.contrib.auth.models import Group
+
+    marketer = User.objects.create_user("marketer", password="pw", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+    browser = logged_in_browser(marketer)
+    changelist = browser.get(reverse(CHANGELIST), {"status__exact": "confirmed"})
+    [link] = [
+        line.split('href="')[1].split('"')[0].replace("&amp;", "&")
+        for line in changelist.content.decode().splitlines()
+        if "export-link" in line
+    ]
+
+    page = browser.get(link)
+    download = submit_form(browser, page, having="Download the CSV")
+
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert {r["email"] for r in rows_of(download)} == {"ana@example.com", "bob@example.com"}
+    export = LeadExport.objects.get()
+    assert export.user == marketer
+    assert export.filters == {"status__exact": "confirmed", "scope": "all matching"}
 
 
 # --- records -----------------------------------------------------------------
@@ -388,7 +480,7 @@ def test_erase_leaves_no_trace_of_the_address(admin_client, admin_user):
     )
     assert not no_trace_of("erase.me@example.com")
 
-    response = action_post(admin_client, "erase_selected", [lead], confirm="yes")
+    response = action_post(admin_client, "erase_selected", [lead], confirm="yes", expected="1")
 
     assert "Erased 1 lead" in response.content.decode()
     assert list(Lead.objects.all()) == [keep]
@@ -401,12 +493,119 @@ def test_erase_leaves_no_trace_of_the_address(admin_client, admin_user):
     assert LeadExport.objects.get().filters == {"q": "(erased)"}
 
 
+@pytest.fixture
+def superuser_browser(admin_user) -> Client:
+    """A superuser's browser: its own cookies, CSRF checked like a real one."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    return browser
+
+
+def choose_action(browser: Client, page, action: str, leads: list[Lead], **extra):
+    """Tick ``leads`` on the changelist ``page``, pick ``action`` and press Go."""
+    return browser.post(
+        page.wsgi_request.get_full_path(),
+        {
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            "action": action,
+            "index": "0",
+            "_selected_action": [lead.pk for lead in leads],
+            **extra,
+        },
+    )
+
+
+def test_erase_all_matching_a_search_erases_them_all(superuser_browser, some_leads, monkeypatch):
+    """The admin flow: search, tick the page, "select all matching", erase, confirm."""
+    monkeypatch.setattr(LeadAdmin, "list_per_page", 2)
+    doomed = [make_lead(email=f"gone{n}@drop.example", first_name="Gone") for n in range(5)]
+
+    page = superuser_browser.get(reverse(CHANGELIST), {"q": "drop.example"})
+    on_page = list(page.context["cl"].result_list)
+    confirmation = choose_action(
+        superuser_browser, page, "erase_selected", on_page, select_across="1"
+    )
+
+    assert len(on_page) == 2
+    assert confirmation.status_code == 200
+    html = confirmation.content.decode()
+    assert all(lead.email in html for lead in doomed)
+    assert "ana@example.com" not in html
+    assert "Yes, erase 5 leads for good" in html
+    assert Lead.objects.count() == 8
+
+    done = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert done.redirect_chain[-1][0].endswith("?q=drop.example")
+    assert "Erased 5 leads." in done.content.decode()
+    assert set(Lead.objects.values_list("email", flat=True)) == {lead.email for lead in some_leads}
+    assert LeadErasure.objects.get().count == 5
+
+
+def test_erase_ticked_rows_erases_only_those(superuser_browser, some_leads):
+    ana, bob, cy = some_leads
+    page = superuser_browser.get(reverse(CHANGELIST))
+
+    confirmation = choose_action(superuser_browser, page, "erase_selected", [ana, cy])
+    done = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert "Yes, erase 2 leads for good" in confirmation.content.decode()
+    assert "Erased 2 leads." in done.content.decode()
+    assert list(Lead.objects.all()) == [bob]
+    assert LeadErasure.objects.get().count == 2
+
+
+def test_erase_one_lead(superuser_browser, some_leads):
+    ana, bob, cy = some_leads
+    page = superuser_browser.get(reverse(CHANGELIST), {"q": "bob"})
+
+    confirmation = choose_action(superuser_browser, page, "erase_selected", [bob])
+    done = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert "Yes, erase 1 lead for good" in confirmation.content.decode()
+    assert "Erased 1 lead." in done.content.decode()
+    assert set(Lead.objects.all()) == {ana, cy}
+
+
+def test_erase_all_matching_asks_again_when_the_matches_changed(superuser_browser, some_leads):
+    make_lead(email="one@drop.example")
+    page = superuser_browser.get(reverse(CHANGELIST), {"q": "drop.example"})
+    confirmation = choose_action(
+        superuser_browser, page, "erase_selected", page.context["cl"].result_list, select_across="1"
+    )
+    make_lead(email="newcomer@drop.example")
+
+    again = submit_form(superuser_browser, confirmation, having="erase_selected")
+
+    assert "changed since you looked: 2 match now" in again.content.decode()
+    assert "Yes, erase 2 leads for good" in again.content.decode()
+    assert Lead.objects.count() == 5
+    assert not LeadErasure.objects.exists()
+
+    done = submit_form(superuser_browser, again, having="erase_selected")
+
+    assert "Erased 2 leads." in done.content.decode()
+    assert Lead.objects.count() == 3
+
+
+def test_erase_confirmation_without_the_csrf_token_is_refused(superuser_browser, some_leads):
+    page = superuser_browser.get(reverse(CHANGELIST))
+    confirmation = choose_action(superuser_browser, page, "erase_selected", some_leads)
+
+    refused = submit_form(
+        superuser_browser, confirmation, having="erase_selected", csrfmiddlewaretoken=""
+    )
+
+    assert refused.status_code == 403
+    assert Lead.objects.count() == 3
+
+
 def test_erase_is_for_superusers_only(client, some_leads):
     user = make_staff("almost", "view_lead", "change_lead", "delete_lead", "export_lead")
     client.force_login(user)
 
     page = client.get(reverse(CHANGELIST)).content.decode()
-    action_post(client, "erase_selected", some_leads, confirm="yes")
+    action_post(client, "erase_selected", some_leads, confirm="yes", expected="3")
 
     assert "erase_selected" not in page
     assert Lead.objects.count() == 3
@@ -436,7 +635,7 @@ def test_plain_delete_is_replaced_by_the_erase(admin_client, some_leads):
 
 def test_export_all_matching_counts_nothing(exporter_client, some_leads):
     with CaptureQueriesContext(connection) as queries:
-        rows = rows_of(exporter_client.get(reverse(EXPORT_URL), {"status__exact": "confirmed"}))
+        rows = rows_of(export_post(exporter_client, {"status__exact": "confirmed"}))
 
     assert len(rows) == 2
     assert not any("COUNT(" in q["sql"].upper() for q in queries)
@@ -499,7 +698,7 @@ def test_marketer_exports_last_weeks_confirmed_cspo_leads_from_one_campaign(expo
     }
 
     listed = exporter_client.get(reverse(CHANGELIST), query)
-    rows = rows_of(exporter_client.get(reverse(EXPORT_URL), query))
+    rows = rows_of(export_post(exporter_client, query))
 
     assert {lead.email for lead in listed.context["cl"].result_list} == {
         "zoe@example.com",

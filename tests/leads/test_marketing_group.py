@@ -58,7 +58,7 @@ def test_marketer_can_export_but_not_delete(marketer_client):
     changelist = reverse("admin:leads_lead_changelist")
 
     page = marketer_client.get(changelist).content.decode()
-    export = marketer_client.get(reverse("admin:leads_lead_export"))
+    export = marketer_client.post(reverse("admin:leads_lead_export"))
     delete_page = marketer_client.get(reverse("admin:leads_lead_delete", args=[lead.pk]))
     bulk_delete = marketer_client.post(
         changelist, {"action": "delete_selected", "_selected_action": [lead.pk], "post": "yes"}
@@ -121,5 +121,6 @@ def test_plain_staff_cannot_export(client):
     client.force_login(User.objects.create_user("staff", password="pw", is_staff=True))
 
     assert client.get(reverse("admin:leads_lead_export")).status_code == 403
+    assert client.post(reverse("admin:leads_lead_export")).status_code == 403
     assert client.get(reverse("admin:leads_lead_changelist")).status_code == 403
     assert not LeadExport.objects.exists()
