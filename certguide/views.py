@@ -1,4 +1,5 @@
 import sys
+import uuid
 
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,14 +22,23 @@ PAGE_SECTIONS = {
     "choose": ["choose-intro", "choose-csm", "choose-cspo", "choose-both", "continuous-learning"],
 }
 
-# Token URLs and private areas that search engines must leave alone.
+# Token URLs and private areas that search engines must leave alone: URL names, and the
+# argument whose value is cut off so that the rule covers every token or attempt.
 ROBOTS_DISALLOW = [
-    "/admin/",
-    "/free-training/confirm/",
-    "/free-training/materials/",
-    "/free-training/unsubscribe/",
-    "/wizard/result/",
+    ("admin:index", None),
+    ("leads:confirm", "token"),
+    ("leads:materials", "token"),
+    ("leads:unsubscribe", "token"),
+    ("wizard:result", "attempt_id"),
 ]
+
+
+def _disallowed_path(name: str, argument: str | None) -> str:
+    if argument is None:
+        return reverse(name)
+    # A UUID fits both the token's str converter and the attempt's uuid converter.
+    placeholder = str(uuid.UUID(int=0))
+    return reverse(name, kwargs={argument: placeholder}).removesuffix(f"{placeholder}/")
 
 
 def _render_page(
@@ -133,7 +143,7 @@ def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = [
         "User-agent: *",
-        *(f"Disallow: {path}" for path in ROBOTS_DISALLOW),
+        *(f"Disallow: {_disallowed_path(*rule)}" for rule in ROBOTS_DISALLOW),
         "",
         f"Sitemap: {site(request)['SITE_URL']}{reverse('sitemap')}",
     ]
