@@ -13,14 +13,7 @@ from django.views.decorators.http import require_safe
 from certguide.content_cache import cached_page
 from certguide.context_processors import site
 from certguide.middleware import DATABASE_UNREACHABLE, database_unavailable
-from certguide.models import Certification, PageSection
-
-# Which PageSection slugs each content page shows (the admin lists them as "shown on").
-PAGE_SECTIONS = {
-    "home": ["home-intro", "conclusion"],
-    "compare": ["compare-intro"],
-    "choose": ["choose-intro", "choose-csm", "choose-cspo", "choose-both", "continuous-learning"],
-}
+from certguide.models import PAGE_SECTIONS, Certification, PageSection
 
 # Token URLs and private areas that search engines must leave alone: URL names, and the
 # argument whose value is cut off so that the rule covers every token or attempt.
