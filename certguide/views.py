@@ -149,12 +149,6 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("img/favicon.svg"), permanent=True)
 
 
-@require_safe
-def floor(request: HttpRequest) -> HttpResponse:
-    """The load benchmark's floor: the full middleware stack, no template, no query."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
