@@ -1,12 +1,18 @@
 """Every public page, as a visitor's browser gets it: links that stay inside the address the
 site is mounted at, and markup the Nu HTML Checker accepts."""
 
+import json
+import os
+import shutil
+import subprocess
 import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.template import loader
 from django.test.utils import override_script_prefix
 from django.urls import reverse
 
@@ -18,6 +24,11 @@ from tests.leads.conftest import make_attempt, make_lead
 from wizard.models import Questionnaire, Recommendation
 from wizard.services import attempt_start
 from wizard.views import result_url, step_url
+
+# `npm ci` (make test) installs it from package.json; it runs on Java 17 or newer.
+VNU_JAR = Path(__file__).resolve().parent.parent / "node_modules/vnu-jar/build/dist/vnu.jar"
+# Rendered without a request when everything else fails (certguide.views.server_error).
+STANDALONE_ERROR_PAGES = ["400.html", "403.html", "403_csrf.html", "500.html", "503.html"]
 
 
 @dataclass(frozen=True)
@@ -110,3 +121,51 @@ def test_every_link_stays_inside_the_address_the_site_is_mounted_at(public_pages
             if outside := [url for url in urls if not url.startswith("/guide/")]:
                 stray[page.name] = outside
     assert stray == {}
+
+
+def _nu_checker() -> list[str]:
+    """The command that runs the Nu HTML Checker, or a skip (a failure in CI) saying why not."""
+    java = shutil.which("java")
+    missing = [
+        why
+        for why, absent in [
+            ("java is not on the PATH (apt-get install -y default-jre-headless)", java is None),
+            (f"{VNU_JAR} is missing (npm ci)", not VNU_JAR.is_file()),
+        ]
+        if absent
+    ]
+    if missing:
+        reason = "the Nu HTML Checker cannot run: " + "; ".join(missing)
+        if os.environ.get("CERTGUIDE_REQUIRE_VNU") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return [java, "-jar", str(VNU_JAR)]
+
+
+def test_the_nu_html_checker_finds_no_error_on_any_public_page(public_pages, tmp_path):
+    """Every page in every state, and the standalone error pages, in one run of vnu (the JVM
+    is slow to start); warnings are allowed, errors are not."""
+    command = _nu_checker()
+    names = {}
+    for number, page in enumerate(public_pages):
+        document = tmp_path / f"page-{number:02}.html"
+        document.write_bytes(page.fetch().content)
+        names[str(document)] = page.name
+    for template in STANDALONE_ERROR_PAGES:
+        document = tmp_path / template
+        document.write_text(loader.get_template(template).render())
+        names[str(document)] = template
+
+    checked = subprocess.run(
+        [*command, "--format", "json", "--exit-zero-always", *names],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    errors = [
+        f"{names[m['url'].removeprefix('file:')]}, line {m.get('lastLine')}: {m['message']}"
+        for m in json.loads(checked.stderr)["messages"]
+        # "info" with subType "warning" may stay; an "error" or a "non-document-error" may not.
+        if m["type"] != "info"
+    ]
+    assert not errors, "\n".join(errors)
