@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: help install install-dev run test lint format migrations-check check clean
+.PHONY: help install install-dev install-checker run test lint format migrations-check check clean
 
 help:
 	@echo "make run    install, migrate SQLite and serve http://127.0.0.1:$(PORT)/"
@@ -36,16 +36,26 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# The Nu HTML Checker (vnu.jar, from package.json) for the HTML validity test, which
+# runs it with Java 17+. Without npm the test is skipped and says why.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the HTML validity test will be skipped"; fi
+
+install-checker: node_modules/.installed
+
 run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install-dev
+test: install-dev install-checker
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	git ls-files -z '*.py' | xargs -0 $(BIN)/django-upgrade --target-version 6.1 --check
 
 format: install-dev
 	$(BIN)/ruff format .

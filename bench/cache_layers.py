@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 def configure(redis: bool, workdir: str) -> None:
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="certguide.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",  # adds /_floor
         DJANGO_SECRET_KEY="cache-layers-benchmark-" + "k" * 40,
         DJANGO_ALLOWED_HOSTS="testserver",
         DJANGO_SECURE_SSL_REDIRECT="0",

@@ -1,4 +1,4 @@
-"""Benchmark of the leads CSV export on PostgreSQL (issue 6).
+"""Benchmark of the leads CSV export on PostgreSQL.
 
 In one run, on a database of its own (dropped and created again at the start, dropped
 at the end unless --keep):

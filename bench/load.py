@@ -45,7 +45,7 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 DB_NAME = "certguide_load"
 PG = "postgres://postgres@127.0.0.1:5432"
 
-# Fractions of the floor's throughput each page must reach (issue 9).
+# Fractions of the floor's throughput each page must reach.
 TARGETS = {
     "floor": 1.0,
     "home": 0.6,
@@ -188,7 +188,7 @@ def ensure_services() -> None:
 def production_env(port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="certguide.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",  # adds /_floor
         DJANGO_SECRET_KEY="load-benchmark-" + "k" * 50,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=f"{PG}/{DB_NAME}",

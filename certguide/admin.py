@@ -6,8 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html_join
 
-from certguide.models import Certification, CertificationPoint, PageSection
-from certguide.views import PAGE_SECTIONS
+from certguide.models import PAGE_SECTIONS, Certification, CertificationPoint, PageSection
 
 
 class PointFormSet(BaseInlineFormSet):

@@ -103,7 +103,7 @@ class ClientAddressMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         forwarded = [
             entry.strip()
-            for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            for entry in request.headers.get("x-forwarded-for", "").split(",")
             if entry.strip()
         ]
         if len(forwarded) >= self.hops:

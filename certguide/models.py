@@ -118,6 +118,15 @@ class CertificationPoint(models.Model):
         return self.title or self.text[:60]
 
 
+# Which PageSection slugs each content page (by URL name) shows; the admin lists them as
+# "shown on".
+PAGE_SECTIONS: dict[str, list[str]] = {
+    "home": ["home-intro", "conclusion"],
+    "compare": ["compare-intro"],
+    "choose": ["choose-intro", "choose-csm", "choose-cspo", "choose-both", "continuous-learning"],
+}
+
+
 class PageSectionQuerySet(models.QuerySet):
     def by_slug(self, *slugs: str) -> dict[str, "PageSection"]:
         """The named sections in one query; a missing slug is simply absent."""

@@ -129,7 +129,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast when the server is gone so pages can answer 503 instead of hanging.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://certguide")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":

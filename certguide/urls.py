@@ -13,7 +13,6 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
-    path("_floor", views.floor, name="floor"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("wizard/", include("wizard.urls")),
     path("free-training/", include("leads.urls")),

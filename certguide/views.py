@@ -1,4 +1,5 @@
 import sys
+import uuid
 
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -12,23 +13,25 @@ from django.views.decorators.http import require_safe
 from certguide.content_cache import cached_page
 from certguide.context_processors import site
 from certguide.middleware import DATABASE_UNREACHABLE, database_unavailable
-from certguide.models import Certification, PageSection
+from certguide.models import PAGE_SECTIONS, Certification, PageSection
 
-# Which PageSection slugs each content page shows (the admin lists them as "shown on").
-PAGE_SECTIONS = {
-    "home": ["home-intro", "conclusion"],
-    "compare": ["compare-intro"],
-    "choose": ["choose-intro", "choose-csm", "choose-cspo", "choose-both", "continuous-learning"],
-}
-
-# Token URLs and private areas that search engines must leave alone.
+# Token URLs and private areas that search engines must leave alone: URL names, and the
+# argument whose value is cut off so that the rule covers every token or attempt.
 ROBOTS_DISALLOW = [
-    "/admin/",
-    "/free-training/confirm/",
-    "/free-training/materials/",
-    "/free-training/unsubscribe/",
-    "/wizard/result/",
+    ("admin:index", None),
+    ("leads:confirm", "token"),
+    ("leads:materials", "token"),
+    ("leads:unsubscribe", "token"),
+    ("wizard:result", "attempt_id"),
 ]
+
+
+def _disallowed_path(name: str, argument: str | None) -> str:
+    if argument is None:
+        return reverse(name)
+    # A UUID fits both the token's str converter and the attempt's uuid converter.
+    placeholder = str(uuid.UUID(int=0))
+    return reverse(name, kwargs={argument: placeholder}).removesuffix(f"{placeholder}/")
 
 
 def _render_page(
@@ -133,7 +136,7 @@ def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = [
         "User-agent: *",
-        *(f"Disallow: {path}" for path in ROBOTS_DISALLOW),
+        *(f"Disallow: {_disallowed_path(*rule)}" for rule in ROBOTS_DISALLOW),
         "",
         f"Sitemap: {site(request)['SITE_URL']}{reverse('sitemap')}",
     ]
@@ -144,12 +147,6 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on pages without an icon link (the admin)."""
     return redirect(static("img/favicon.svg"), permanent=True)
-
-
-@require_safe
-def floor(request: HttpRequest) -> HttpResponse:
-    """The load benchmark's floor: the full middleware stack, no template, no query."""
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache

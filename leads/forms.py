@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
+from django.urls import reverse
 
 from certguide.campaign import UTM_KEYS, clean_tracking_value
 from leads.consent import CONSENT_TEXT
@@ -48,7 +49,7 @@ def _outside_referrer(value: str) -> str:
     """The referring page, unless it is one of our own sign-up or token pages: their
     URLs carry personal links that have no place in a marketing export."""
     referrer = clean_referrer(value)
-    return "" if urlsplit(referrer).path.startswith("/free-training/") else referrer
+    return "" if urlsplit(referrer).path.startswith(reverse("leads:signup")) else referrer
 
 
 def tidy_tracking_value(name: str, value: str) -> str:

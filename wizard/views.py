@@ -9,6 +9,7 @@ there is no Django session on these public pages.
 import uuid
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core import signing
@@ -54,7 +55,7 @@ def _remember(request: HttpRequest, response: HttpResponse, attempt: Attempt) ->
         str(attempt.pk),
         salt=RESUME_SALT,
         max_age=RESUME_MAX_AGE,
-        path="/wizard/",
+        path=reverse("wizard:start"),
         secure=request.is_secure(),
         httponly=True,
         samesite="Lax",
@@ -215,12 +216,13 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
     )
 
 
+# The role pages each outcome points to, by Certification slug (read-only in the admin).
 NEXT_STEPS = {
-    Recommendation.CSM: [("/certifications/csm/", "Read what a Scrum Master does")],
-    Recommendation.CSPO: [("/certifications/cspo/", "Read what a Product Owner does")],
+    Recommendation.CSM: [("csm", "Read what a Scrum Master does")],
+    Recommendation.CSPO: [("cspo", "Read what a Product Owner does")],
     Recommendation.BOTH: [
-        ("/certifications/csm/", "Read what a Scrum Master does"),
-        ("/certifications/cspo/", "Read what a Product Owner does"),
+        ("csm", "Read what a Scrum Master does"),
+        ("cspo", "Read what a Product Owner does"),
     ],
 }
 
@@ -255,8 +257,13 @@ def result(
         {
             "attempt": attempt,
             "outcome": Recommendation(attempt.outcome),
-            "next_steps": NEXT_STEPS[Recommendation(attempt.outcome)],
-            "cta_url": f"/free-training/?result={attempt.pk}&placement=wizard-result",
+            "next_steps": [
+                (reverse("certification", kwargs={"slug": slug}), label)
+                for slug, label in NEXT_STEPS[Recommendation(attempt.outcome)]
+            ],
+            "cta_url": reverse("leads:signup")
+            + "?"
+            + urlencode({"result": attempt.pk, "placement": "wizard-result"}),
             "share": share_context(request, attempt),
         },
     )

@@ -3,6 +3,7 @@
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
 
 from certguide import campaign
@@ -34,6 +35,15 @@ def render_markdown(text: str) -> str:
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> SafeString:
     return mark_safe(render_markdown(text or ""))  # noqa: S308 - sanitised by nh3 above.
+
+
+@register.filter
+def on_this_site(url: str) -> str:
+    """A page of this site an editor typed ("/compare/"), under the address the site is
+    mounted at; other addresses unchanged."""
+    if url.startswith("/") and not url.startswith("//"):
+        return get_script_prefix() + url.removeprefix("/")
+    return url
 
 
 @register.simple_tag(takes_context=True)

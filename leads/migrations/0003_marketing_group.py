@@ -1,4 +1,4 @@
-"""The "Marketing" group: what marketers may do in the admin (see PRODUCT.md).
+"""The "Marketing" group: what marketers may do in the admin.
 
 View leads and export them (the custom export_lead permission), but never delete them;
 view wizard attempts; view, add and change the page copy, the questionnaire and the

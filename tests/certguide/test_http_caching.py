@@ -129,7 +129,7 @@ def test_a_stored_page_still_redirects_plain_http_to_https(settings):
 def test_a_stored_page_is_refused_to_a_host_that_is_not_ours():
     Client().get("/compare/")
 
-    response = Client(HTTP_HOST="evil.example").get("/compare/")
+    response = Client(headers={"host": "evil.example"}).get("/compare/")
 
     assert response.status_code == 400
 
