@@ -15,6 +15,7 @@ from leads.email_address import has_control_characters, normalise_email
 from leads.export import lead_exports_forget_address
 from leads.mail import MailKind, build_message, mail_for_status
 from leads.models import Lead, LeadErasure
+from leads.signals import lead_confirmed, lead_erased, lead_unsubscribed, lead_updated
 from wizard.models import Attempt
 from wizard.services import attempt_erase_personal_data
 
@@ -162,6 +163,8 @@ def lead_subscribe(
         if mail is not None:
             _owe_mail(lead=lead, kind=mail, now=now)
         lead.save()
+        if previous_status == Lead.Status.CONFIRMED:
+            lead_updated.send(sender=Lead, lead=lead)
     return lead
 
 
@@ -178,6 +181,7 @@ def lead_confirm(*, lead: Lead) -> Lead:
             lead.confirmed_at = timezone.now()
             owed = _owe_mail(lead=lead, kind=MailKind.MATERIALS, now=lead.confirmed_at)
             lead.save(update_fields=["status", "confirmed_at", *owed])
+            lead_confirmed.send(sender=Lead, lead=lead)
     return lead
 
 
@@ -193,6 +197,7 @@ def lead_unsubscribe(*, lead: Lead) -> Lead:
                 lead.mail_state = Lead.MailState.NONE
             lead.mail_due_at = lead.mail_claim = None
             lead.save(update_fields=["status", "unsubscribed_at", *OWED_MAIL_FIELDS])
+            lead_unsubscribed.send(sender=Lead, lead=lead)
     return lead
 
 
@@ -215,6 +220,7 @@ def lead_erase(*, lead: Lead) -> None:
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(Lead), object_id=str(lead.pk)
         ).update(object_repr=ERASED_LEAD)
+        lead_erased.send(sender=Lead, lead=lead)
         lead_exports_forget_address(email=lead.email)
         attempt = lead.attempt
         lead.delete()
