@@ -270,5 +270,7 @@ LOGGING = json_stdout_config(
         # Through the root handler only: Django's default mail_admins handler would mail
         # request details (personal data) and its console one would log them twice.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # httpx logs every request's URL at INFO; some email-service URLs hold an address.
+        "httpx": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 )

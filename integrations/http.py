@@ -6,6 +6,7 @@ address is checked when an endpoint or connection is saved and again for every r
 the host name kept for the Host header and TLS, so a second lookup cannot swap it.
 """
 
+import functools
 import ipaddress
 import socket
 from urllib.parse import urlsplit
@@ -60,9 +61,11 @@ def validate_destination(url: str) -> None:
         raise ValidationError(str(error)) from error
 
 
-def make_client() -> httpx.Client:
-    # No redirects: a 3xx could point anywhere, past the guard. No proxies from the
-    # environment, no cookies kept between requests.
+@functools.cache
+def shared_client() -> httpx.Client:
+    """One client per process: its TLS context is costly to build and its pool keeps
+    connections to busy receivers open. No redirects (a 3xx could point past the guard),
+    no proxies from the environment."""
     return httpx.Client(
         timeout=settings.INTEGRATIONS_TIMEOUT,
         follow_redirects=False,
@@ -88,4 +91,9 @@ def send(
         headers["Host"] = target.netloc.decode("ascii")
         extensions["sni_hostname"] = target.host
         url = str(target.copy_with(host=address))
-    return client.request(method, url, headers=headers, extensions=extensions, **kwargs)
+    # No cookies carried from one destination's answer to the next request.
+    client.cookies.clear()
+    timeout = settings.INTEGRATIONS_TIMEOUT
+    return client.request(
+        method, url, headers=headers, extensions=extensions, timeout=timeout, **kwargs
+    )

@@ -206,11 +206,8 @@ def delivery_attempt(
     destination = delivery.destination
     if not destination.is_active:
         sent = Sent(ok=False, error=f"{type(destination).__name__} is inactive.", retry=False)
-    elif client is None:
-        with http.make_client() as own_client:
-            sent = _send(own_client, delivery)
     else:
-        sent = _send(client, delivery)
+        sent = _send(client or http.shared_client(), delivery)
     return delivery_record(delivery=delivery, sent=sent, now=now)
 
 
@@ -277,11 +274,10 @@ def deliveries_retry(*, now: datetime | None = None, limit: int = 500) -> dict[s
     """Attempt every due delivery (and those of dead workers) once; counts by outcome."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    with http.make_client() as client:
-        for pk in deliveries_due(now=now, limit=limit):
-            delivery = delivery_attempt(delivery_id=pk, client=client, now=now)
-            status = delivery.status if delivery else "skipped"
-            counts[status] = counts.get(status, 0) + 1
+    for pk in deliveries_due(now=now, limit=limit):
+        delivery = delivery_attempt(delivery_id=pk, now=now)
+        status = delivery.status if delivery else "skipped"
+        counts[status] = counts.get(status, 0) + 1
     return counts
 
 
@@ -291,7 +287,7 @@ def delivery_replay(*, delivery: Delivery) -> bool:
     with transaction.atomic():
         replayable = Delivery.objects.filter(
             pk=delivery.pk, status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED]
-        ).exclude(event__data__erased=True)
+        ).exclude(event__data__has_key="erased")
         if not replayable.update(
             status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         ):
