@@ -22,17 +22,20 @@ def visit(django_capture_on_commit_callbacks, email: str) -> tuple[int, int]:
     client = csrf_client()
     client.get("/free-training/")
     token = client.cookies["csrftoken"].value
-    with CaptureQueriesContext(connection) as signup:
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(
-                "/free-training/",
-                {"email": email, "consent": "on", "csrfmiddlewaretoken": token},
-            )
+    with (
+        CaptureQueriesContext(connection) as signup,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(
+            "/free-training/", {"email": email, "consent": "on", "csrfmiddlewaretoken": token}
+        )
     lead = Lead.objects.with_email(email).get()
     url = f"/free-training/confirm/{make_token(lead=lead, purpose=Purpose.CONFIRM)}/"
-    with CaptureQueriesContext(connection) as confirm:
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(url, {"csrfmiddlewaretoken": token})
+    with (
+        CaptureQueriesContext(connection) as confirm,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(url, {"csrfmiddlewaretoken": token})
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.CONFIRMED
     return len(signup), len(confirm)
 
