@@ -251,6 +251,8 @@ INTEGRATIONS_RETRY_SCHEDULE = [
 # Loopback/private destinations are refused (SSRF) unless this is on (development, tests).
 INTEGRATIONS_ALLOW_PRIVATE = env.bool("INTEGRATIONS_ALLOW_PRIVATE", default=False)
 INTEGRATIONS_TIMEOUT = env.float("INTEGRATIONS_TIMEOUT", default=10.0)
+# Webhooks a worker sends side by side (threads), so one slow receiver holds up no other.
+INTEGRATIONS_CONCURRENCY = env.int("INTEGRATIONS_CONCURRENCY", default=8)
 # A claimed delivery whose worker died is taken up again after this long.
 INTEGRATIONS_LEASE_SECONDS = env.int("INTEGRATIONS_LEASE_SECONDS", default=60)
 # Fernet keys (comma-separated, newest first) that encrypt API keys and webhook secrets.

@@ -6,6 +6,7 @@ import logging
 import random
 import secrets
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -126,18 +127,28 @@ def retry_delay(attempts: int) -> float | None:
     return schedule[attempts - 1] * random.uniform(1.0, 1.2)  # noqa: S311 (not a secret)
 
 
-def _claim(delivery_id: int, now: datetime) -> Delivery | None:
+def _claim(*, now: datetime, limit: int, ids: list[int] | None = None) -> list[Delivery]:
+    """Take up to `limit` due deliveries (of `ids` if given) for this worker, oldest first.
+    Rows another worker is claiming at the same moment are skipped, not waited for."""
     lease = now + timedelta(seconds=settings.INTEGRATIONS_LEASE_SECONDS)
+    due = Delivery.objects.due(now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
     with transaction.atomic():
-        claimed = (
-            Delivery.objects.due(now)
-            .filter(pk=delivery_id)
-            .update(status=Delivery.Status.SENDING, leased_until=lease, attempts=F("attempts") + 1)
+        chosen = list(
+            due.order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
         )
-        if not claimed:
-            return None
-        return Delivery.objects.select_related("event", "endpoint", "connection").get(
-            pk=delivery_id
+        if not chosen:
+            return []
+        due.filter(pk__in=chosen).update(
+            status=Delivery.Status.SENDING, leased_until=lease, attempts=F("attempts") + 1
+        )
+        return list(
+            Delivery.objects.select_related("event", "endpoint", "connection").filter(
+                pk__in=chosen, status=Delivery.Status.SENDING, leased_until=lease
+            )
         )
 
 
@@ -185,30 +196,55 @@ def _send(client: httpx.Client, delivery: Delivery) -> Sent:
         return Sent(ok=False, error=f"Timed out after {settings.INTEGRATIONS_TIMEOUT:g} s")
     except httpx.HTTPError as error:
         return Sent(ok=False, error=f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH])
+    except (ValueError, KeyError, TypeError) as error:
+        # An answer not shaped as the vendor documents (a proxy's error page, say):
+        # recorded and retried, never a crash that would strand the batch.
+        logger.warning("Unexpected answer for delivery %s: %r", delivery.pk, error)
+        return Sent(ok=False, error=f"Unexpected answer: {type(error).__name__}")
 
 
-def delivery_attempt(
-    *, delivery_id: int, client: httpx.Client | None = None, now: datetime | None = None
-) -> Delivery | None:
-    """Claim a due delivery, send it once and record the outcome; None when it was not
-    due or another worker holds it.
+def _attempt(delivery: Delivery, client: httpx.Client) -> Sent:
+    destination = delivery.destination
+    if not destination.is_active:
+        return Sent(ok=False, error=f"{type(destination).__name__} is inactive.", retry=False)
+    return _send(client, delivery)
 
-    The claim is a lease: a worker killed mid-request leaves the row `sending` until the
-    lease ends, then retry_deliveries takes it up again with the same webhook-id. 2xx is
+
+def deliveries_send(
+    *, now: datetime | None = None, limit: int = 100, ids: list[int] | None = None
+) -> list[Delivery]:
+    """Claim due deliveries (of `ids`, or the oldest `limit`), send each once and record
+    how it went; the deliveries this worker recorded.
+
+    The claim is a lease: a worker killed mid-request leaves the rows `sending` until the
+    lease ends, then they are due again and go out with the same webhook-id. Webhooks go
+    out side by side (INTEGRATIONS_CONCURRENCY threads; they touch no database), email
+    services one after another (their connectors keep the vendor's contact ids). 2xx is
     delivered; 410 from a webhook disables its endpoint; errors that retrying cannot fix
     fail at once; others wait for the next step of INTEGRATIONS_RETRY_SCHEDULE (or the
     longer Retry-After of a 429) and fail when the schedule is spent.
     """
     now = now or timezone.now()
-    delivery = _claim(delivery_id, now)
-    if delivery is None:
-        return None
-    destination = delivery.destination
-    if not destination.is_active:
-        sent = Sent(ok=False, error=f"{type(destination).__name__} is inactive.", retry=False)
-    else:
-        sent = _send(client or http.shared_client(), delivery)
-    return delivery_record(delivery=delivery, sent=sent, now=now)
+    claimed = _claim(now=now, limit=limit, ids=ids)
+    client = http.shared_client()
+    webhooks = [d for d in claimed if d.endpoint_id is not None]
+    outcomes: dict[int, Sent] = {}
+    if len(webhooks) > 1:
+        with ThreadPoolExecutor(settings.INTEGRATIONS_CONCURRENCY) as pool:
+            sent = pool.map(lambda d: _attempt(d, client), webhooks)
+            outcomes.update(zip([d.pk for d in webhooks], sent, strict=True))
+    for delivery in claimed:
+        if delivery.pk not in outcomes:
+            outcomes[delivery.pk] = _attempt(delivery, client)
+    recorded = [delivery_record(delivery=d, sent=outcomes[d.pk], now=now) for d in claimed]
+    return [d for d in recorded if d is not None]
+
+
+def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Delivery | None:
+    """One attempt at one delivery (deliveries_send); None when it was not due or another
+    worker holds it."""
+    recorded = deliveries_send(now=now, ids=[delivery_id], limit=1)
+    return recorded[0] if recorded else None
 
 
 def delivery_record(*, delivery: Delivery, sent: Sent, now: datetime) -> Delivery | None:
@@ -263,21 +299,16 @@ def _schedule(delivery_id: int, when: datetime) -> None:
     transaction.on_commit(enqueue)
 
 
-def deliveries_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    now = now or timezone.now()
-    return list(
-        Delivery.objects.due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
-    )
-
-
-def deliveries_retry(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Attempt every due delivery (and those of dead workers) once; counts by outcome."""
+def deliveries_retry(*, now: datetime | None = None, batch: int = 100) -> dict[str, int]:
+    """Send everything due (and what dead workers left claimed) until nothing is;
+    counts by outcome."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    for pk in deliveries_due(now=now, limit=limit):
-        delivery = delivery_attempt(delivery_id=pk, now=now)
-        status = delivery.status if delivery else "skipped"
-        counts[status] = counts.get(status, 0) + 1
+    while recorded := deliveries_send(now=now, limit=batch):
+        for delivery in recorded:
+            counts[delivery.status] = counts.get(delivery.status, 0) + 1
+        if any(d.status == Delivery.Status.PENDING and d.next_attempt_at <= now for d in recorded):
+            break  # A zero-second retry step: leave it for the next round.
     return counts
 
 

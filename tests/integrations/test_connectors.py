@@ -239,3 +239,23 @@ def test_the_api_key_never_appears_in_the_delivery_log_or_the_logs(server, commi
     assert delivery.status == "pending"
     assert "key-123" not in delivery.last_error
     assert "key-123" not in caplog.text
+
+
+def test_an_answer_not_shaped_as_documented_is_retried_and_strands_nothing(server_factory, commits):
+    broken, receiver = server_factory(), server_factory()
+    broken.respond = lambda seen: (200, {"Content-Type": "text/html"}, b"<h1>proxy</h1>")
+    make_connection("kit", broken.url, list_id="")
+    from tests.integrations.conftest import make_endpoint
+
+    make_endpoint(receiver.url)
+    confirm(commits)
+
+    statuses = dict(Delivery.objects.values_list("connection_id", "status"))
+    assert statuses == {
+        None: "delivered",
+        Delivery.objects.get(connection__isnull=False).connection_id: "pending",
+    }
+    assert (
+        Delivery.objects.get(connection__isnull=False).last_error
+        == "Unexpected answer: JSONDecodeError"
+    )
