@@ -1,27 +1,32 @@
 """Delivery on the tasks worker, queued after the sign-up's transaction commits."""
 
+import time
+
 from django.tasks import task
 
 from integrations.models import Delivery
 from integrations.services import deliveries_send, delivery_attempt
 
-# Deliveries one task takes at most: under a backlog, each task also takes the oldest
-# waiting deliveries, so the queue drains in batches instead of one task per row.
+# Under a backlog a task keeps claiming the oldest waiting deliveries, a batch at a time,
+# for up to this long, so the queue drains in batches instead of one task per row (the
+# other tasks then find nothing left to do).
 BATCH = 100
+DRAIN_SECONDS = 60
 
 
 @task
 def deliver_event(event_id: str) -> int:
-    """Send the event's deliveries, and other waiting ones up to BATCH; how many."""
+    """Send the event's deliveries, then whatever else is waiting; how many."""
     ids = list(
         Delivery.objects.filter(event_id=event_id, status=Delivery.Status.PENDING).values_list(
             "pk", flat=True
         )
     )
-    sent = deliveries_send(ids=ids, limit=len(ids)) if ids else []
-    if len(sent) < BATCH:
-        sent += deliveries_send(limit=BATCH - len(sent))
-    return len(sent)
+    sent = len(deliveries_send(ids=ids, limit=len(ids))) if ids else 0
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline and (batch := deliveries_send(limit=BATCH)):
+        sent += len(batch)
+    return sent
 
 
 @task
