@@ -58,3 +58,12 @@ def test_the_guard_is_checked_again_at_connect_time(
     assert delivery.status == "failed"
     assert delivery.last_error.startswith("Refused: The address must start with https://")
     assert server.seen == []
+
+
+def test_check_deploy_fails_without_an_encryption_key():
+    from tests.test_security import PRODUCTION_ENV, run_production
+
+    result = run_production("manage.py", "check", "--deploy", INTEGRATIONS_ENCRYPTION_KEYS="")
+    assert result.returncode != 0
+    assert "integrations.E001" in result.stderr
+    assert PRODUCTION_ENV["INTEGRATIONS_ENCRYPTION_KEYS"]

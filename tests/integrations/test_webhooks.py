@@ -7,6 +7,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.core import serializers
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 
 from integrations.models import Delivery, Endpoint, Event, RemoteContact
 from integrations.payloads import email_digest
@@ -25,6 +26,7 @@ from tests.integrations.conftest import (
     verified,
     verifies,
 )
+from tests.integrations.test_schemas import documented_schemas
 from tests.leads.conftest import make_attempt
 
 pytestmark = pytest.mark.django_db
@@ -343,6 +345,8 @@ def test_a_completed_quiz_is_sent_without_personal_data(server, run_commits):
 
     body = verified(server.seen[0], secret)
     assert body["type"] == "quiz.completed"
+    schema = documented_schemas()["quiz.completed"]
+    assert [e.message for e in Draft202012Validator(schema).iter_errors(body)] == []
     assert body["data"]["attempt_id"] == str(attempt.pk)
     assert body["data"]["outcome"] == "CSM"
     sent = json.dumps(body)
