@@ -59,7 +59,17 @@ def new_webhook_secret() -> str:
 
 
 def _enqueue_event(event_id: uuid.UUID) -> None:
+    """Queue the event's sending. On the database backend the task row is written in the
+    caller's transaction: it commits with the event (a true outbox) and costs the
+    visitor's request no commit of its own. Other backends queue after the commit, so
+    the immediate one never sends what might still roll back."""
+    from django_tasks_db import DatabaseBackend
+
     from integrations.tasks import deliver_event  # tasks import services: import here.
+
+    if isinstance(deliver_event.get_backend(), DatabaseBackend):
+        deliver_event.enqueue(str(event_id))
+        return
 
     def enqueue() -> None:
         try:

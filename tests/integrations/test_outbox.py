@@ -53,7 +53,7 @@ def test_ten_endpoints_cost_the_request_only_the_outbox_writes(
     ten = visit(django_capture_on_commit_callbacks, "c@example.com")
 
     # A sign-up sends nothing (not confirmed yet); the confirmation writes one event, its
-    # deliveries in one insert, and queues one task.
+    # deliveries in one insert, and queues one task, all in the confirmation's transaction.
     assert none[0] == one[0] == ten[0]
     assert one[1] == ten[1]
     assert ten[1] == none[1] + 3
@@ -104,3 +104,31 @@ def test_add_webhook_refuses_bad_input_and_creates_nothing(settings, args, messa
     from integrations.models import Endpoint
 
     assert not Endpoint.objects.exists()
+
+
+def test_on_the_database_backend_the_task_commits_or_rolls_back_with_the_event(settings, server):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from leads.services import lead_confirm, lead_subscribe
+
+    settings.TASKS = DATABASE_TASKS
+    make_endpoint(server.url)
+    lead = lead_subscribe(email="ada@example.com", consent_version="2026-11")
+    queued = DBTaskResult.objects.filter(task_path="integrations.tasks.deliver_event")
+
+    seen_inside = []
+
+    def confirm_then_fail() -> None:
+        with transaction.atomic():
+            lead_confirm(lead=lead)
+            seen_inside.append(queued.count())  # Written inside the transaction.
+            raise RuntimeError("the confirmation fails after the outbox was written")
+
+    with pytest.raises(RuntimeError):
+        confirm_then_fail()
+    assert seen_inside == [1]
+
+    assert not queued.exists()
+    assert not Event.objects.exists()
+    assert Lead.objects.get().status == Lead.Status.PENDING
