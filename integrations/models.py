@@ -129,9 +129,21 @@ class Event(models.Model):
     lead_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    # An unsubscribe that came from this connection is not sent back to it.
+    origin_connection_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # When the worker wrote the event's deliveries (one per destination that wants it):
+    # the visitor's request writes the event alone, whatever the number of destinations.
+    expanded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(expanded_at__isnull=True),
+                name="integrations_event_unexpanded",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"

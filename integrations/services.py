@@ -80,36 +80,79 @@ def _enqueue_event(event_id: uuid.UUID) -> None:
     transaction.on_commit(enqueue)
 
 
+def _routes(*, type: str, skip_connection_id: int | None = None) -> dict[str, list[int]]:
+    """The active endpoints and connections that want this event type."""
+    endpoints = [e.pk for e in Endpoint.objects.active().only("events") if type in e.events]
+    connections = []
+    if type in LEAD_EVENTS:
+        connections = list(
+            Connection.objects.filter(is_active=True)
+            .exclude(pk=skip_connection_id)
+            .values_list("pk", flat=True)
+        )
+    return {"endpoint_id": endpoints, "connection_id": connections}
+
+
 def event_record(
     *, type: str, data: dict, lead_id: int | None = None, skip_connection_id: int | None = None
 ) -> Event | None:
-    """Write the event and one pending delivery per destination that wants it, in the
-    caller's transaction, and queue the sending for after the commit. Nothing is written
-    when nobody wants the event. Two reads and two writes however many destinations."""
+    """Write the event in the caller's transaction and queue its sending, when any
+    destination wants it. Two reads and, if wanted, one write and the queued task, the
+    same for one destination as for ten: the worker writes the deliveries (event_expand)."""
     with transaction.atomic(savepoint=False):
-        endpoints = [e.pk for e in Endpoint.objects.active().only("events") if type in e.events]
-        connections = []
-        if type in LEAD_EVENTS:
-            connections = list(
-                Connection.objects.filter(is_active=True)
-                .exclude(pk=skip_connection_id)
-                .values_list("pk", flat=True)
-            )
-        if not endpoints and not connections:
+        routes = _routes(type=type, skip_connection_id=skip_connection_id)
+        if not any(routes.values()):
             return None
-        now = timezone.now()
-        event = Event.objects.create(type=type, data=data, lead_id=lead_id, created_at=now)
-        Delivery.objects.bulk_create(
-            [
-                Delivery(
-                    event=event, webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, **target
-                )
-                for target in [{"endpoint_id": pk} for pk in endpoints]
-                + [{"connection_id": pk} for pk in connections]
-            ]
+        event = Event.objects.create(
+            type=type, data=data, lead_id=lead_id, origin_connection_id=skip_connection_id
         )
         _enqueue_event(event.pk)
     return event
+
+
+def event_expand(*, event_id: uuid.UUID | str) -> list[int]:
+    """Write one pending delivery per destination that wants the event, once; the ids of
+    the event's deliveries still waiting. An event scrubbed before this (its lead was
+    erased) gets none."""
+    with transaction.atomic():
+        event = (
+            Event.objects.select_for_update()
+            .filter(pk=event_id, expanded_at__isnull=True)
+            .only("type", "data", "origin_connection_id", "created_at")
+            .first()
+        )
+        if event is not None:
+            now = timezone.now()
+            if "erased" not in event.data:
+                routes = _routes(type=event.type, skip_connection_id=event.origin_connection_id)
+                Delivery.objects.bulk_create(
+                    Delivery(
+                        event=event,
+                        webhook_id=f"msg_{uuid.uuid4().hex}",
+                        next_attempt_at=now,
+                        **{field: pk},
+                    )
+                    for field, ids in routes.items()
+                    for pk in ids
+                )
+            Event.objects.filter(pk=event.pk).update(expanded_at=now)
+    return list(
+        Delivery.objects.filter(event_id=event_id, status=Delivery.Status.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def events_expand_waiting(*, limit: int = 1000) -> int:
+    """Expand events whose task was lost (a killed worker); how many."""
+    waiting = list(
+        Event.objects.filter(expanded_at__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for event_id in waiting:
+        event_expand(event_id=event_id)
+    return len(waiting)
 
 
 def lead_scrub(*, lead_id: int) -> int:
@@ -314,6 +357,7 @@ def _schedule(delivery_id: int, when: datetime) -> None:
 def deliveries_retry(*, now: datetime | None = None, batch: int = 100) -> dict[str, int]:
     """Send everything due (and what dead workers left claimed) until nothing is;
     counts by outcome."""
+    events_expand_waiting()
     now = now or timezone.now()
     counts: dict[str, int] = {}
     while recorded := deliveries_send(now=now, limit=batch):
@@ -399,7 +443,9 @@ def endpoint_disable(*, endpoint: Endpoint, reason: str) -> None:
 def endpoint_send_test(*, endpoint: Endpoint) -> Delivery:
     """A `test` event to this endpoint alone, delivered like any other."""
     with transaction.atomic():
-        event = Event.objects.create(type=EventType.TEST, data=sample_data())
+        event = Event.objects.create(
+            type=EventType.TEST, data=sample_data(), expanded_at=timezone.now()
+        )
         delivery = Delivery.objects.create(
             event=event,
             endpoint=endpoint,

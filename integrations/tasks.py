@@ -4,8 +4,7 @@ import time
 
 from django.tasks import task
 
-from integrations.models import Delivery
-from integrations.services import deliveries_send, delivery_attempt
+from integrations.services import deliveries_send, delivery_attempt, event_expand
 
 # Under a backlog a task keeps claiming the oldest waiting deliveries, a batch at a time,
 # for up to this long, so the queue drains in batches instead of one task per row (the
@@ -16,12 +15,8 @@ DRAIN_SECONDS = 60
 
 @task
 def deliver_event(event_id: str) -> int:
-    """Send the event's deliveries, then whatever else is waiting; how many."""
-    ids = list(
-        Delivery.objects.filter(event_id=event_id, status=Delivery.Status.PENDING).values_list(
-            "pk", flat=True
-        )
-    )
+    """Write the event's deliveries, send them, then whatever else is waiting; how many."""
+    ids = event_expand(event_id=event_id)
     sent = len(deliveries_send(ids=ids, limit=len(ids))) if ids else 0
     deadline = time.monotonic() + DRAIN_SECONDS
     while time.monotonic() < deadline and (batch := deliveries_send(limit=BATCH)):

@@ -87,9 +87,12 @@ class Migration(migrations.Migration):
                 ('lead_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
                 ('data', models.JSONField(default=dict)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ('origin_connection_id', models.BigIntegerField(blank=True, editable=False, null=True)),
+                ('expanded_at', models.DateTimeField(blank=True, editable=False, null=True)),
             ],
             options={
                 'ordering': ['-created_at'],
+                'indexes': [models.Index(condition=models.Q(('expanded_at__isnull', True)), fields=['created_at'], name='integrations_event_unexpanded')],
             },
         ),
         migrations.CreateModel(

@@ -329,7 +329,7 @@ def test_an_erase_leaves_no_address_in_any_delivery_log(server, server_factory, 
 
 def test_a_completed_quiz_is_sent_without_personal_data(server, run_commits):
     from wizard.models import Questionnaire
-    from wizard.questionnaires import questionnaire_weights
+    from wizard.questionnaires import load_weights
     from wizard.services import attempt_record_answer, attempt_start
 
     _, secret = make_endpoint(server.url, ["quiz.completed"])
@@ -337,9 +337,9 @@ def test_a_completed_quiz_is_sent_without_personal_data(server, run_commits):
     question = questionnaire.questions.create(order=0, text="What energises you?")
     choice = question.choices.create(order=0, text="Teams", csm_points=3, explanation="Teams")
     attempt = attempt_start(
-        questionnaire=questionnaire, utm={"utm_source": "news"}, referrer="https://x.example/"
+        questionnaire_id=questionnaire.pk, utm={"utm_source": "news"}, referrer="https://x.example/"
     )
-    weights = questionnaire_weights(questionnaire)
+    weights = load_weights(questionnaire)
     with run_commits():
         attempt_record_answer(attempt=attempt, weights=weights, index=0, choice_ids=[choice.pk])
 
