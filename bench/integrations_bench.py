@@ -199,13 +199,14 @@ def floor(count: int, receiver: Receiver) -> float:
     from django.utils import timezone
 
     from integrations.http import send, shared_client
-    from integrations.models import Delivery, Endpoint
+    from integrations.models import Endpoint, Event
     from integrations.services import sign
 
     endpoint = Endpoint.objects.get()
-    deliveries = list(Delivery.objects.select_related("event")[:count])
+    events = list(Event.objects.all()[:count])
     bodies = [
-        (d.webhook_id, json.dumps(d.event.envelope(), separators=(",", ":"))) for d in deliveries
+        (f"msg_floor{n}", json.dumps(e.envelope(), separators=(",", ":")))
+        for n, e in enumerate(events)
     ]
     client = shared_client()
     start = time.perf_counter()

@@ -162,3 +162,10 @@ def sign_up_and_confirm(client: Client, email: str, first_name: str = "Ada") -> 
     lead.refresh_from_db()
     assert lead.status == Lead.Status.CONFIRMED
     return lead
+
+
+def confirm_lead(email: str = "ada@example.com") -> Lead:
+    """Sign up and confirm through the services, as the site's views do."""
+    from leads.services import lead_confirm, lead_subscribe
+
+    return lead_confirm(lead=lead_subscribe(email=email, consent_version="2026-11"))

@@ -7,8 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from integrations.models import Connection, Delivery, Endpoint
-from leads.services import lead_confirm, lead_subscribe
-from tests.integrations.conftest import make_connection, make_endpoint
+from tests.integrations.conftest import confirm_lead, make_connection, make_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +88,7 @@ def test_an_endpoint_disabled_by_a_410_says_so_in_the_list(admin_client, server,
     server.queued = [(410, {}, b"")]
     make_endpoint(server.url)
     with commits():
-        lead_confirm(lead=lead_subscribe(email="ada@example.com", consent_version="2026-11"))
+        confirm_lead("ada@example.com")
     page = admin_client.get(ENDPOINTS).content.decode()
     assert "the endpoint answered 410 Gone" in page
 
@@ -98,8 +97,8 @@ def test_the_delivery_log_filters_by_status_and_replays(admin_client, server, co
     server.queued = [(500, {}, b"")]
     make_endpoint(server.url)
     with commits():
-        lead_confirm(lead=lead_subscribe(email="ada@example.com", consent_version="2026-11"))
-        lead_confirm(lead=lead_subscribe(email="bob@example.com", consent_version="2026-11"))
+        confirm_lead("ada@example.com")
+        confirm_lead("bob@example.com")
     pending = admin_client.get(DELIVERIES, {"status__exact": "pending"})
     assert len(pending.context["cl"].result_list) == 1
     assert "HTTP 500" in pending.content.decode()
@@ -118,7 +117,7 @@ def test_a_marketer_sees_the_log_and_endpoints_but_cannot_add_or_change_endpoint
 ):
     endpoint, _ = make_endpoint(server.url)
     with commits():
-        lead_confirm(lead=lead_subscribe(email="ada@example.com", consent_version="2026-11"))
+        confirm_lead("ada@example.com")
     delivery = Delivery.objects.get()
 
     assert marketer_client.get(DELIVERIES).status_code == 200
@@ -207,7 +206,7 @@ def test_deliveries_cannot_be_added_changed_or_deleted_by_anyone(admin_client, s
     make_connection("kit", server.url)
     assert admin_client.get(reverse("admin:integrations_delivery_add")).status_code == 403
     with commits():
-        lead_confirm(lead=lead_subscribe(email="ada@example.com", consent_version="2026-11"))
+        confirm_lead("ada@example.com")
     delivery = Delivery.objects.get()
     delete = reverse("admin:integrations_delivery_delete", args=[delivery.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403

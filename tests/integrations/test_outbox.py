@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from integrations.models import Delivery, Event
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
-from tests.integrations.conftest import csrf_client, make_endpoint, verified
+from tests.integrations.conftest import confirm_lead, csrf_client, make_endpoint, verified
 
 pytestmark = pytest.mark.django_db
 
@@ -85,10 +85,9 @@ def test_add_webhook_prints_a_secret_that_verifies_deliveries(
     )
     secret = capsys.readouterr().out.strip()
     assert secret.startswith("whsec_")
-    from leads.services import lead_confirm, lead_subscribe
 
     with django_capture_on_commit_callbacks(execute=True):
-        lead_confirm(lead=lead_subscribe(email="ada@example.com", consent_version="2026-11"))
+        confirm_lead("ada@example.com")
     assert verified(server.seen[0], secret)["data"]["email"] == "ada@example.com"
 
 
@@ -138,11 +137,10 @@ def test_on_the_database_backend_the_task_commits_or_rolls_back_with_the_event(s
 
 
 def test_an_event_whose_task_was_lost_is_sent_by_retry_deliveries(settings, server):
-    from leads.services import lead_confirm, lead_subscribe
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     _, secret = make_endpoint(server.url)
-    lead_confirm(lead=lead_subscribe(email="ada@example.com", consent_version="2026-11"))
+    confirm_lead("ada@example.com")
     assert server.seen == []  # The queued task never runs (the dummy backend).
 
     call_command("retry_deliveries")
