@@ -53,6 +53,7 @@ def test_add_an_endpoint_send_a_test_event_and_see_it_delivered(page, live_serve
         log_in(page, live_server, "marketer")
         page.get_by_role("link", name="Deliveries").click()
         page.get_by_role("link", name="Delivered").click()
+        page.wait_for_url(re.compile(r"status__exact=delivered"))
         row = page.locator("#result_list tbody tr")
         assert row.count() == 1
         assert re.search(r"test\s+Our CRM\s+Delivered\s+1\s+200", row.inner_text())
