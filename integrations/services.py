@@ -110,32 +110,50 @@ def event_record(
     return event
 
 
-def event_expand(*, event_id: uuid.UUID | str) -> list[int]:
-    """Write one pending delivery per destination that wants the event, once; the ids of
-    the event's deliveries still waiting. An event scrubbed before this (its lead was
-    erased) gets none."""
+def events_expand(*, ids: list | None = None, limit: int = 100) -> int:
+    """Write one pending delivery per destination that wants each event, once, for up to
+    `limit` events not yet expanded (of `ids` if given), in one transaction; how many
+    events. Events scrubbed before this (their lead was erased) get none."""
     with transaction.atomic():
-        event = (
-            Event.objects.select_for_update()
-            .filter(pk=event_id, expanded_at__isnull=True)
-            .only("type", "data", "origin_connection_id", "created_at")
-            .first()
+        waiting = Event.objects.filter(expanded_at__isnull=True)
+        if ids is not None:
+            waiting = waiting.filter(pk__in=ids)
+        events = list(
+            waiting.order_by("created_at")
+            .select_for_update(skip_locked=True)
+            .only("type", "data", "origin_connection_id")[:limit]
         )
-        if event is not None:
-            now = timezone.now()
-            if "erased" not in event.data:
-                routes = _routes(type=event.type, skip_connection_id=event.origin_connection_id)
-                Delivery.objects.bulk_create(
-                    Delivery(
-                        event=event,
-                        webhook_id=f"msg_{uuid.uuid4().hex}",
-                        next_attempt_at=now,
-                        **{field: pk},
-                    )
-                    for field, ids in routes.items()
-                    for pk in ids
+        if not events:
+            return 0
+        endpoints = list(Endpoint.objects.active().only("events"))
+        connections = list(Connection.objects.filter(is_active=True).values_list("pk", flat=True))
+        now = timezone.now()
+        deliveries = []
+        for event in events:
+            if "erased" in event.data:
+                continue
+            targets = [("endpoint_id", e.pk) for e in endpoints if event.type in e.events]
+            if event.type in LEAD_EVENTS:
+                targets += [
+                    ("connection_id", pk) for pk in connections if pk != event.origin_connection_id
+                ]
+            deliveries += [
+                Delivery(
+                    event=event,
+                    webhook_id=f"msg_{uuid.uuid4().hex}",
+                    next_attempt_at=now,
+                    **{f: pk},
                 )
-            Event.objects.filter(pk=event.pk).update(expanded_at=now)
+                for f, pk in targets
+            ]
+        Delivery.objects.bulk_create(deliveries)
+        Event.objects.filter(pk__in=[e.pk for e in events]).update(expanded_at=now)
+    return len(events)
+
+
+def event_expand(*, event_id: uuid.UUID | str) -> list[int]:
+    """Expand one event (events_expand); the ids of its deliveries still waiting."""
+    events_expand(ids=[event_id], limit=1)
     return list(
         Delivery.objects.filter(event_id=event_id, status=Delivery.Status.PENDING).values_list(
             "pk", flat=True
@@ -143,16 +161,12 @@ def event_expand(*, event_id: uuid.UUID | str) -> list[int]:
     )
 
 
-def events_expand_waiting(*, limit: int = 1000) -> int:
-    """Expand events whose task was lost (a killed worker); how many."""
-    waiting = list(
-        Event.objects.filter(expanded_at__isnull=True)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for event_id in waiting:
-        event_expand(event_id=event_id)
-    return len(waiting)
+def events_expand_waiting() -> int:
+    """Expand every event not yet expanded (a lost or killed task); how many."""
+    total = 0
+    while expanded := events_expand():
+        total += expanded
+    return total
 
 
 def lead_scrub(*, lead_id: int) -> int:

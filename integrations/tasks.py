@@ -4,7 +4,12 @@ import time
 
 from django.tasks import task
 
-from integrations.services import deliveries_send, delivery_attempt, event_expand
+from integrations.services import (
+    deliveries_send,
+    delivery_attempt,
+    event_expand,
+    events_expand,
+)
 
 # Under a backlog a task keeps claiming the oldest waiting deliveries, a batch at a time,
 # for up to this long, so the queue drains in batches instead of one task per row (the
@@ -19,7 +24,11 @@ def deliver_event(event_id: str) -> int:
     ids = event_expand(event_id=event_id)
     sent = len(deliveries_send(ids=ids, limit=len(ids))) if ids else 0
     deadline = time.monotonic() + DRAIN_SECONDS
-    while time.monotonic() < deadline and (batch := deliveries_send(limit=BATCH)):
+    while time.monotonic() < deadline:
+        expanded = events_expand(limit=BATCH)
+        batch = deliveries_send(limit=BATCH)
+        if not batch and not expanded:
+            break
         sent += len(batch)
     return sent
 
