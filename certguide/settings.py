@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "certguide",
     "wizard",
     "leads",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -280,6 +281,21 @@ TASKS = {
     }
 }
 
+# integrations/: webhooks and email-service sync (docs/integrations.md).
+# Seconds between attempts of a failed delivery; the default spans about two days.
+INTEGRATIONS_RETRY_SCHEDULE = [
+    int(s) for s in env.list("INTEGRATIONS_RETRY_SCHEDULE", default=[]) if s.strip()
+] or [10, 60, 300, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+# Loopback/private destinations are refused (SSRF) unless this is on (development, tests).
+INTEGRATIONS_ALLOW_PRIVATE = env.bool("INTEGRATIONS_ALLOW_PRIVATE", default=False)
+INTEGRATIONS_TIMEOUT = env.float("INTEGRATIONS_TIMEOUT", default=10.0)
+# Webhooks a worker sends side by side (threads), so one slow receiver holds up no other.
+INTEGRATIONS_CONCURRENCY = env.int("INTEGRATIONS_CONCURRENCY", default=8)
+# A claimed delivery whose worker died is taken up again after this long.
+INTEGRATIONS_LEASE_SECONDS = env.int("INTEGRATIONS_LEASE_SECONDS", default=60)
+# Fernet keys (comma-separated, newest first) that encrypt API keys and webhook secrets.
+INTEGRATIONS_ENCRYPTION_KEYS = env.list("INTEGRATIONS_ENCRYPTION_KEYS", default=[])
+
 # Sign-ups per client: "count/period" with period s, m, h or d.
 SIGNUP_RATE_LIMIT = env.str("SIGNUP_RATE_LIMIT", default="5/m")
 SIGNUP_DAILY_LIMIT = env.str("SIGNUP_DAILY_LIMIT", default="30/d")
@@ -296,5 +312,7 @@ LOGGING = json_stdout_config(
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         # A line per failed log-in is noise; lockouts are warnings and still come through.
         "axes": {"handlers": [], "level": "WARNING", "propagate": True},
+        # httpx logs every request's URL at INFO; some email-service URLs hold an address.
+        "httpx": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 )

@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from leads.email_address import has_control_characters, mailbox, normalise_email
 from leads.mail import MailKind, build_message, mail_awaited
 from leads.models import Lead, LeadErasure, LeadExport, RecipientMailCount
+from leads.signals import lead_confirmed, lead_erased, lead_unsubscribed, lead_updated
 from wizard.models import Attempt
 from wizard.services import attempts_erase_personal_data
 
@@ -260,6 +261,7 @@ def lead_confirm(*, lead: Lead) -> Lead:
         waiting = bool(locked.pending_signup)
         if not waiting and locked.status != Lead.Status.PENDING:
             return locked
+        was_confirmed = locked.status == Lead.Status.CONFIRMED
         if waiting:
             _apply_pending_signup(locked)
         now = timezone.now()
@@ -268,6 +270,11 @@ def lead_confirm(*, lead: Lead) -> Lead:
             locked.confirmed_at = now
         _owe_mail(lead=locked, kind=MailKind.MATERIALS, now=now)
         locked.save()
+        # For integrations: a lead confirmed (again), or its confirmed details changed.
+        if not was_confirmed:
+            lead_confirmed.send(sender=Lead, lead=locked)
+        elif waiting:
+            lead_updated.send(sender=Lead, lead=locked)
     return locked
 
 
@@ -289,6 +296,7 @@ def lead_unsubscribe(*, lead: Lead) -> Lead:
             lead.save(
                 update_fields=["status", "unsubscribed_at", "pending_signup", *OWED_MAIL_FIELDS]
             )
+            lead_unsubscribed.send(sender=Lead, lead=lead)
     return lead
 
 
@@ -299,6 +307,13 @@ def lead_request_materials(*, lead: Lead) -> None:
         if lead.status == Lead.Status.CONFIRMED and not _mailed_recently(lead):
             owed = _owe_mail(lead=lead, kind=MailKind.MATERIALS, now=timezone.now())
             lead.save(update_fields=owed)
+
+
+def _announce_forgotten(*, pks: list[int]) -> None:
+    """Tell other apps which leads are about to go, inside the transaction that removes them
+    (integrations scrubs its copies and sends lead.erased for confirmed ones)."""
+    for lead in Lead.objects.filter(pk__in=pks).only("pk", "email", "confirmed_at"):
+        lead_erased.send(sender=Lead, lead=lead)
 
 
 def _forget_batch(*, leads: list[tuple[int, str, str, Any]]) -> None:
@@ -372,6 +387,7 @@ def leads_forget(*, leads: QuerySet[Lead]) -> int:
                 .values_list("pk", "email", "first_name", "attempt_id")
             )
             if batch:
+                _announce_forgotten(pks=[pk for pk, *_ in batch])
                 _forget_batch(leads=batch)
                 forgotten += len(batch)
     return forgotten

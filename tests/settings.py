@@ -11,6 +11,11 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
+# Test receivers and vendor fakes listen on 127.0.0.1; a fixed key so subprocesses agree.
+os.environ.setdefault("INTEGRATIONS_ALLOW_PRIVATE", "1")
+os.environ.setdefault(
+    "INTEGRATIONS_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWtleS1mb3ItY2VydGd1aWRlLXRlc3Q="
+)
 
 from certguide.settings import *  # noqa: F403
 

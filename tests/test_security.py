@@ -26,12 +26,17 @@ PRODUCTION_ENV = {
     "DEFAULT_FROM_EMAIL": "certguide <hello@certguide.example.com>",
     "DJANGO_TRUSTED_PROXY_HOPS": "1",
     "DJANGO_TRUSTED_PROXIES": "10.0.0.0/8",
+    "INTEGRATIONS_ENCRYPTION_KEYS": "8sQm0Yy3uGZkXo1cR4f7b2JtVw9nL5hAeP6dC0iKqUs=",
 }
 
 
 def run_production(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
     """Run Python in a fresh process with only the production environment set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "GUNICORN_", "INTEGRATIONS_"))
+    }
     for name in ("DATABASE_URL", "CACHE_URL", "EMAIL_URL", "SITE_URL", "TASKS_BACKEND"):
         env.pop(name, None)
     env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="certguide.settings", **extra_env)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from certguide.campaign import UTM_KEYS, clean_tracking_value
 from wizard.models import Attempt, Questionnaire
 from wizard.scoring import QuestionnaireWeights, QuestionWeights, score
+from wizard.signals import quiz_completed
 
 
 class WizardError(Exception):
@@ -186,6 +187,7 @@ def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Atte
         raise AttemptAlreadyCompleted
     for name, value in fields.items():
         setattr(attempt, name, value)
+    quiz_completed.send(sender=Attempt, attempt=attempt)
     return attempt
 
 

@@ -1,0 +1,16 @@
+"""What happens to leads, for apps that react without leads knowing them (integrations).
+
+Sent by leads/services.py inside the write's transaction, so a receiver's own rows commit
+or roll back with the lead's.
+"""
+
+from django.dispatch import Signal
+
+# lead=Lead, just confirmed (double opt-in done).
+lead_confirmed = Signal()
+# lead=Lead, a confirmed lead whose details changed.
+lead_updated = Signal()
+# lead=Lead, just unsubscribed (confirmed_at tells whether it had ever confirmed).
+lead_unsubscribed = Signal()
+# lead=Lead, about to be deleted on request (GDPR).
+lead_erased = Signal()
