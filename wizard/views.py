@@ -126,8 +126,8 @@ def start(request: HttpRequest) -> HttpResponse:
             "seo": {
                 "title": "Which Scrum certification fits you? Take the quiz",
                 "description": (
-                    f"Answer {_question_count(weights)} short questions and find out whether the CSM, "
-                    "the CSPO or both fit your goals, with the reasons behind the "
+                    f"Answer {_question_count(weights)} short questions and find out whether "
+                    "the CSM, the CSPO or both fit your goals, with the reasons behind the "
                     "recommendation."
                 ),
             },
