@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from certguide.campaign import UTM_KEYS
 from wizard.models import Attempt, Choice, Question, Questionnaire
 from wizard.preview import DEFAULT_LIMIT, NEAR_TIE_EXTRA, preview_scoring
+from wizard.questionnaire_map import draw
 from wizard.questionnaires import load_weights
 from wizard.services import questionnaire_activate
 
@@ -89,6 +90,15 @@ class QuestionnaireAdmin(admin.ModelAdmin):
             return
         questionnaire = questionnaire_activate(questionnaire=queryset.get())
         self.message_user(request, f"“{questionnaire}” is now the questionnaire visitors take.")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        questionnaire = self.get_object(request, object_id)
+        if questionnaire is not None:
+            # What is saved now, not the cache: the marketer checks what they just saved.
+            extra_context = {**(extra_context or {}), "map": draw(load_weights(questionnaire))}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list:
         preview = path(

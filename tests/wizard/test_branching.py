@@ -304,3 +304,37 @@ def test_the_admin_refuses_a_backward_jump_with_a_clear_message(admin_client, br
     options = {int(v) for select in selects for v in re.findall(r'value="(\d+)"', select)}
     assert len(selects) >= 3  # the question's own and one per answer
     assert options == {q.pk for q in branched}
+
+
+def test_the_questionnaire_page_maps_questions_jumps_and_unreachable_ones(
+    admin_client, make_questionnaire
+):
+    # Both answers to Q1 skip Q2: no path asks it.
+    questionnaire = make_questionnaire(SPEC, jumps={(0, 0): 2, (0, 1): 3, (2, 1): END})
+
+    page = admin_client.get(f"/admin/wizard/questionnaire/{questionnaire.pk}/change/")
+
+    html = page.content.decode()
+    svg = re.search(r"<svg[^>]*questionnaire-map.*?</svg>", html, re.S)[0]
+    assert svg.count('class="map-question') == 4
+    assert svg.count('class="map-question map-unreachable"') == 1
+    assert "Q2. Question 2? (unreachable)" in svg
+    assert svg.count("<path d=") >= 5  # Q1→Q3, Q1→Q4, Q2→Q3, Q3→Q4, Q3→result, Q4→result
+    assert 'aria-describedby="map-description"' in svg
+    words = re.search(r'<ol id="map-description".*?</ol>', html, re.S)[0]
+    assert "“Answer 1.1” lead to Q3; “Answer 1.2” lead to Q4" in words
+    assert "Question 2? <strong>(unreachable: no path asks it)</strong>" in words
+    assert "“Answer 3.2” lead to the result" in words
+    assert "every answer leads to the result" in words
+
+
+def test_the_preview_page_splits_outcomes_per_path(admin_client, make_questionnaire):
+    questionnaire = make_questionnaire(SPEC, jumps=JUMPS, margin=0)
+
+    page = admin_client.get(f"/admin/wizard/questionnaire/{questionnaire.pk}/scoring-preview/")
+
+    html = page.content.decode()
+    assert "All 9 combinations were scored: the figures below are <strong>exact</strong>" in html
+    assert "4 different paths" in html
+    assert '<th scope="row">Q1 → Q2 → Q3 → Q4 → result</th><td>4 (44.4%)</td>' in html
+    assert "None: some path reaches every question." in html
