@@ -1,4 +1,9 @@
-"""Give the default questionnaire its first branch, from the article's guide.
+"""Record the path of every attempt so far, then give the default questionnaire its first
+branch, from the article's guide.
+
+Every questionnaire was linear until now, so every attempt's path is its questionnaire's
+questions in order (the analytics count who reached a question from the path). Frozen
+results are not touched: they keep their answers as they were.
 
 Someone new to Scrum is asked which kind of work appeals to them: the article says a
 Scrum Master fits people drawn to facilitating and coaching a team, a Product Owner people
@@ -30,6 +35,14 @@ APPEAL = (
          "Wanting to understand both roles first is a good reason to learn both."),
     ],
 )
+
+
+def record_paths(apps, schema_editor):
+    Questionnaire = apps.get_model("wizard", "Questionnaire")
+    Attempt = apps.get_model("wizard", "Attempt")
+    for questionnaire in Questionnaire.objects.all():
+        ids = list(questionnaire.questions.order_by("order", "pk").values_list("pk", flat=True))
+        Attempt.objects.filter(questionnaire=questionnaire).update(path=ids)
 
 
 def add_branch(apps, schema_editor):
@@ -81,4 +94,7 @@ def remove_branch(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("wizard", "0003_question_choice_jumps_attempt_path")]
 
-    operations = [migrations.RunPython(add_branch, remove_branch)]
+    operations = [
+        migrations.RunPython(record_paths, migrations.RunPython.noop),
+        migrations.RunPython(add_branch, remove_branch),
+    ]
