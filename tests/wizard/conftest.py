@@ -12,6 +12,11 @@ ChoiceSpec = tuple[int, int] | tuple[int, int, bool]
 END = "end"
 ChoiceJumps = dict[tuple[int, int], int | str]
 
+# A small branched quiz: Q1's answer 1 leans CSM and jumps to Q3, its answer 2 leans CSPO
+# and goes on to Q2; Q3's answer 2 ends the quiz.
+BRANCHED = [[(3, 0), (0, 3)], [(0, 5), (5, 0)], [(2, 0), (0, 2)], [(1, 0), (0, 1)]]
+BRANCHED_JUMPS = {(0, 0): 2, (2, 1): END}
+
 
 def _choice_target(jumps: ChoiceJumps, n: int, k: int) -> int | None:
     target = jumps.get((n, k))

@@ -6,16 +6,13 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from tests.wizard.conftest import END
+from tests.wizard.conftest import BRANCHED, BRANCHED_JUMPS, END
 from wizard.models import Attempt, Choice, Question
 from wizard.views import result_url, step_url
 
 pytestmark = pytest.mark.django_db
 
-# Q1: answer 1 leans CSM and jumps to Q3; answer 2 leans CSPO and goes on to Q2.
-# Q3: answer 2 ends the quiz. Every answer weighs enough to show in the scores.
-SPEC = [[(3, 0), (0, 3)], [(0, 5), (5, 0)], [(2, 0), (0, 2)], [(1, 0), (0, 1)]]
-JUMPS = {(0, 0): 2, (2, 1): END}
+SPEC, JUMPS = BRANCHED, BRANCHED_JUMPS
 
 
 @pytest.fixture
