@@ -45,7 +45,8 @@ class Stop:
             where = "the result" if route.target is None else f"Q{route.target + 1}"
             if route.answers and len(self.routes) > 1:
                 picked = ", ".join(f"“{a}”" for a in route.answers)
-                parts.append(f"{picked} lead to {where}")
+                verb = "leads" if len(route.answers) == 1 else "lead"
+                parts.append(f"{picked} {verb} to {where}")
             else:
                 parts.append(f"every answer leads to {where}")
         return "; ".join(parts)

@@ -319,9 +319,9 @@ def test_the_questionnaire_page_maps_questions_jumps_and_unreachable_ones(
     assert svg.count("<path d=") >= 5  # Q1→Q3, Q1→Q4, Q2→Q3, Q3→Q4, Q3→result, Q4→result
     assert 'aria-describedby="map-description"' in svg
     words = re.search(r'<ol id="map-description".*?</ol>', html, re.S)[0]
-    assert "“Answer 1.1” lead to Q3; “Answer 1.2” lead to Q4" in words
+    assert "“Answer 1.1” leads to Q3; “Answer 1.2” leads to Q4" in words
     assert "Question 2? <strong>(unreachable: no path asks it)</strong>" in words
-    assert "“Answer 3.2” lead to the result" in words
+    assert "“Answer 3.2” leads to the result" in words
     assert "every answer leads to the result" in words
 
 
