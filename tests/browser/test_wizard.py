@@ -99,6 +99,20 @@ def _shown(page) -> tuple[str, str]:
     )
 
 
+def _press(page, button: str, then: int | None, answer: int | None = None) -> None:
+    """Pick answer ``answer`` (if given), press ``button`` and wait for step ``then``
+    (the result when None)."""
+    if answer is not None:
+        page.get_by_role("radio").nth(answer).check()
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(RESULT if then is None else step(then))
+
+
+def _start(page, url: str) -> None:
+    page.goto(url + "/wizard/")
+    _press(page, "Start the quiz", 1)
+
+
 def test_without_javascript_a_branched_quiz_follows_the_path_back_and_forth(
     browser, live_server, make_questionnaire
 ):
@@ -106,39 +120,23 @@ def test_without_javascript_a_branched_quiz_follows_the_path_back_and_forth(
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/wizard/")
-        page.get_by_role("button", name="Start the quiz").click()
-        page.wait_for_url(step(1))
+        _start(page, live_server.url)
         assert _shown(page) == ("Question 1?", "Question 1 of 4")
-        page.get_by_role("radio").nth(1).check()
-        page.get_by_role("button", name="Next").click()
-        page.wait_for_url(step(2))
+        _press(page, "Next", 2, answer=1)
         assert _shown(page) == ("Question 2?", "Question 2 of 4")
-        page.get_by_role("radio").nth(0).check()
-        page.get_by_role("button", name="Next").click()
-        page.wait_for_url(step(3))
+        _press(page, "Next", 3, answer=0)
 
         # Back twice along the path, then an answer that jumps past Question 2.
-        page.get_by_role("button", name="Back").click()
-        page.wait_for_url(step(2))
-        page.get_by_role("button", name="Back").click()
-        page.wait_for_url(step(1))
-        page.get_by_role("radio").nth(0).check()
-        page.get_by_role("button", name="Next").click()
-        page.wait_for_url(step(2))
+        _press(page, "Back", 2)
+        _press(page, "Back", 1)
+        _press(page, "Next", 2, answer=0)
         assert _shown(page) == ("Question 3?", "Question 2 of 3")
-        page.get_by_role("button", name="Back").click()
-        page.wait_for_url(step(1))
+        _press(page, "Back", 1)
         assert page.get_by_role("radio").nth(0).is_checked()
-        page.get_by_role("button", name="Next").click()
-        page.wait_for_url(step(2))
-        page.get_by_role("radio").nth(0).check()
-        page.get_by_role("button", name="Next").click()
-        page.wait_for_url(step(3))
+        _press(page, "Next", 2)
+        _press(page, "Next", 3, answer=0)
         assert _shown(page) == ("Question 4?", "Question 3 of 3")
-        page.get_by_role("radio").nth(0).check()
-        page.get_by_role("button", name="See my result").click()
-        page.wait_for_url(RESULT)
+        _press(page, "See my result", None, answer=0)
 
         answers = page.locator(".wizard-answers").inner_text()
         assert "Question 3?" in answers
@@ -154,22 +152,15 @@ def test_two_tabs_of_a_branched_quiz_each_answer_their_own_question(
     page, live_server, make_questionnaire
 ):
     make_questionnaire(BRANCHED, jumps=BRANCHED_JUMPS)
-    page.goto(live_server.url + "/wizard/")
-    page.get_by_role("button", name="Start the quiz").click()
-    page.wait_for_url(step(1))
-    page.get_by_role("radio").nth(1).check()
-    page.get_by_role("button", name="Next").click()
-    page.wait_for_url(step(2))
+    _start(page, live_server.url)
+    _press(page, "Next", 2, answer=1)
     other = page.context.new_page()
     other.goto(page.url)
     assert _shown(other)[0] == "Question 2?"
 
     # The first tab goes back and takes the branch that skips Question 2 ...
-    page.get_by_role("button", name="Back").click()
-    page.wait_for_url(step(1))
-    page.get_by_role("radio").nth(0).check()
-    page.get_by_role("button", name="Next").click()
-    page.wait_for_url(step(2))
+    _press(page, "Back", 1)
+    _press(page, "Next", 2, answer=0)
     assert _shown(page) == ("Question 3?", "Question 2 of 3")
     # ... so the second tab's answer to Question 2 is not kept, and it is told why.
     other.get_by_role("radio").nth(0).check()
