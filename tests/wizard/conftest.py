@@ -81,7 +81,7 @@ def seeded_questionnaire(db) -> Questionnaire:
     migration = importlib.import_module("wizard.migrations.0002_seed_default_questionnaire")
     migration.seed(apps, None)
     branch = importlib.import_module(
-        "wizard.migrations.0004_record_paths_and_branch_default_questionnaire"
+        "wizard.migrations.0005_record_paths_and_branch_default_questionnaire"
     )
     branch.add_branch(apps, None)
     return Questionnaire.objects.get(name=migration.NAME)

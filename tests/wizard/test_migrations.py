@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("wizard", "0003_question_choice_jumps_attempt_path")]
-AFTER = [("wizard", "0004_record_paths_and_branch_default_questionnaire")]
+BEFORE = [("wizard", "0004_question_choice_jumps_attempt_path")]
+AFTER = [("wizard", "0005_record_paths_and_branch_default_questionnaire")]
 
 
 def migrate(targets):

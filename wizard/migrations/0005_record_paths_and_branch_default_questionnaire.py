@@ -92,7 +92,7 @@ def remove_branch(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("wizard", "0003_question_choice_jumps_attempt_path")]
+    dependencies = [("wizard", "0004_question_choice_jumps_attempt_path")]
 
     operations = [
         migrations.RunPython(record_paths, migrations.RunPython.noop),

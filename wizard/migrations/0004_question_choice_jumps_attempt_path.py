@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wizard', '0002_seed_default_questionnaire'),
+        ('wizard', '0003_forget_own_site_referrers'),
     ]
 
     operations = [
