@@ -210,14 +210,15 @@ def production_env(port: int) -> dict[str, str]:
 SEED = """
 import json
 from wizard.questionnaires import active_weights
-from wizard.services import attempt_record_answer, attempt_start
+from wizard.services import attempt_path, attempt_record_answer, attempt_start
 
 weights = active_weights()
-# A finished attempt for the result page.
+# A finished attempt for the result page: the first answer to each question on its path.
 done = attempt_start(questionnaire_id=weights.id)
-for index, question in enumerate(weights.questions):
+while not done.is_completed:
+    question = attempt_path(done, weights)[done.step]
     done = attempt_record_answer(
-        attempt=done, weights=weights, index=index, choice_ids=[question.choices[0].id]
+        attempt=done, weights=weights, index=done.step, choice_ids=[question.choices[0].id]
     )
 print(json.dumps({"result_url": f"/wizard/result/{done.pk}/"}))
 """

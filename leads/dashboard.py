@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django import forms
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -66,14 +66,99 @@ class Group:
 
 
 @dataclass(frozen=True)
+class DropOff:
+    """One question: attempts whose path reached it, and the unfinished ones stopped there."""
+
+    label: str
+    reached: int
+    stopped: int
+
+    @property
+    def rate(self) -> str:
+        return percent(self.stopped, self.reached)
+
+
+@dataclass(frozen=True)
 class Figures:
     start: dt.date
     end: dt.date
     funnel: list[Step]
-    drop_off: list[tuple[str, int]]
+    drop_off: list[DropOff]
     outcomes: list[tuple[str, int]]
     by_placement: list[Group]
     by_source: list[Group]
+    common_paths: list[tuple[str, int]] = ()  # completed attempts by the path they took
+
+
+COMMON_PATHS = 5
+
+
+def _drop_off(attempts: QuerySet) -> tuple[list[DropOff], list[tuple[str, int]]]:
+    """Drop-off per question of the active questionnaire, counting only attempts whose path
+    reached the question, and the most common paths of completed attempts.
+
+    One grouped query: attempts are counted per (path, furthest position, completed), a
+    handful of rows whatever the number of attempts. An attempt started before paths were
+    recorded (empty path) counts by position in the active questionnaire, as it used to.
+    """
+    grouped = (
+        attempts.annotate(
+            done=ExpressionWrapper(Q(completed_at__isnull=False), output_field=BooleanField())
+        )
+        .values("path", "step", "done")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    questions = list(
+        Question.objects.filter(questionnaire__is_active=True)
+        .order_by("order", "pk")
+        .values_list("pk", "text")
+    )
+    number = {pk: n for n, (pk, _) in enumerate(questions, start=1)}
+    reached: dict[object, int] = {}
+    stopped: dict[object, int] = {}
+    paths: dict[tuple, int] = {}
+    for row in grouped:
+        path = row["path"] if isinstance(row["path"], list) and row["path"] else None
+        step, n = row["step"], row["n"]
+        if path is None:
+            # Positions up to the furthest reached; past the active questionnaire's end
+            # they keep a row of their own.
+            keys = [
+                questions[i][0] if i < len(questions) else ("position", i) for i in range(step + 1)
+            ]
+        else:
+            keys = path if row["done"] else path[: step + 1]
+            if row["done"]:
+                key = tuple(path)
+                paths[key] = paths.get(key, 0) + n
+        for key in keys:
+            reached[key] = reached.get(key, 0) + n
+        if not row["done"] and keys:
+            stopped[keys[-1]] = stopped.get(keys[-1], 0) + n
+    rows = [
+        DropOff(f"Q{number[pk]}. {text}", reached.get(pk, 0), stopped.get(pk, 0))
+        for pk, text in questions
+    ]
+    beyond = sorted(k[1] for k in reached if isinstance(k, tuple))
+    rows += [
+        DropOff(f"Q{i + 1}", reached[("position", i)], stopped.get(("position", i), 0))
+        for i in beyond
+    ]
+    others = [k for k in reached if isinstance(k, int) and k not in number]
+    if others:
+        rows.append(
+            DropOff(
+                "Questions of other questionnaires",
+                sum(reached[k] for k in others),
+                sum(stopped.get(k, 0) for k in others),
+            )
+        )
+    common = sorted(paths.items(), key=lambda item: (-item[1], item[0]))[:COMMON_PATHS]
+    return rows, [
+        (" → ".join(f"Q{number[q]}" if q in number else "Q?" for q in path) + " → result", n)
+        for path, n in common
+    ]
 
 
 def _day_range(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -117,14 +202,7 @@ def dashboard_figures(*, start: dt.date, end: dt.date) -> Figures:
             for choice in Recommendation
         },
     )
-    stopped = dict(
-        attempts.unfinished().values_list("step").annotate(n=Count("pk")).order_by("step")
-    )
-    questions = list(
-        Question.objects.filter(questionnaire__is_active=True)
-        .order_by("order", "pk")
-        .values_list("text", flat=True)
-    )
+    drop_off, common_paths = _drop_off(attempts)
     leads = Lead.objects.filter(created_at__gte=since, created_at__lt=until)
     lead_totals = leads.aggregate(
         leads=Count("pk"), confirmed=Count("pk", filter=Q(confirmed_at__isnull=False))
@@ -140,17 +218,6 @@ def dashboard_figures(*, start: dt.date, end: dt.date) -> Figures:
         Step(label, count, percent(count, counts[i - 1][1]) if i else "")
         for i, (label, count) in enumerate(counts)
     ]
-    # Step n is the question an unfinished attempt reached and did not get past.
-    # Labels follow the active questionnaire; attempts on an older one count by
-    # position, and steps beyond its length still get a row.
-    last_step = max([len(questions) - 1, *stopped])
-    drop_off = [
-        (
-            f"Q{step + 1}. {questions[step]}" if step < len(questions) else f"Q{step + 1}",
-            stopped.get(step, 0),
-        )
-        for step in range(last_step + 1)
-    ]
     outcomes = [(choice.label, attempt_totals[choice.value]) for choice in Recommendation]
     return Figures(
         start=start,
@@ -160,6 +227,7 @@ def dashboard_figures(*, start: dt.date, end: dt.date) -> Figures:
         outcomes=outcomes,
         by_placement=_groups(leads, "placement", blank=NO_PLACEMENT, **_totals(lead_totals)),
         by_source=_groups(leads, "utm_source", blank=NO_SOURCE, **_totals(lead_totals)),
+        common_paths=common_paths,
     )
 
 
@@ -277,8 +345,9 @@ def charts(figures: Figures) -> dict[str, SafeString]:
         ),
         "drop_off": bar_chart(
             chart_id="chart-drop-off",
-            title="Unfinished attempts by the question where they stopped",
-            rows=[(label, (count,)) for label, count in figures.drop_off],
+            title="Attempts that reached each question, and those that stopped there",
+            rows=[(row.label, (row.reached, row.stopped)) for row in figures.drop_off],
+            series=("Reached", "Stopped here"),
         ),
         "outcomes": bar_chart(
             chart_id="chart-outcomes",

@@ -10,20 +10,59 @@ from django.utils.html import format_html, format_html_join
 from certguide.campaign import UTM_KEYS
 from wizard.models import Attempt, Choice, Question, Questionnaire
 from wizard.preview import DEFAULT_LIMIT, NEAR_TIE_EXTRA, preview_scoring
+from wizard.questionnaire_map import draw
 from wizard.questionnaires import load_weights
 from wizard.services import questionnaire_activate
 
 
-class QuestionInline(admin.TabularInline):
+class JumpTargetsOfThisQuestionnaire:
+    """Offer only questions of the questionnaire being edited as jump targets; the models'
+    clean() still refuses a jump that does not go forward, with a message saying why."""
+
+    def _questionnaire_id(self, request: HttpRequest) -> int | None:
+        match = request.resolver_match
+        object_id = match.kwargs.get("object_id") if match else None
+        if object_id is None or not str(object_id).isdigit():
+            return None
+        if self.parent_model is Questionnaire:
+            return int(object_id)
+        return (
+            Question.objects.filter(pk=object_id).values_list("questionnaire_id", flat=True).first()
+        )
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "next_question":
+            questionnaire_id = self._questionnaire_id(request)
+            queryset = Question.objects.select_related(None).order_by("order", "pk")
+            kwargs["queryset"] = (
+                queryset.filter(questionnaire_id=questionnaire_id)
+                if questionnaire_id is not None
+                else queryset.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class QuestionInline(JumpTargetsOfThisQuestionnaire, admin.TabularInline):
     model = Question
-    fields = ["order", "text", "kind", "help_text"]
+    fk_name = "questionnaire"
+    fields = ["order", "text", "kind", "help_text", "next_question"]
     extra = 0
     show_change_link = True
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(JumpTargetsOfThisQuestionnaire, admin.TabularInline):
     model = Choice
-    fields = ["order", "text", "csm_points", "cspo_points", "recommends_both", "explanation"]
+    fk_name = "question"
+    fields = [
+        "order",
+        "text",
+        "csm_points",
+        "cspo_points",
+        "recommends_both",
+        "explanation",
+        "next_question",
+        "ends_quiz",
+    ]
     extra = 0
 
 
@@ -51,6 +90,15 @@ class QuestionnaireAdmin(admin.ModelAdmin):
             return
         questionnaire = questionnaire_activate(questionnaire=queryset.get())
         self.message_user(request, f"“{questionnaire}” is now the questionnaire visitors take.")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        questionnaire = self.get_object(request, object_id)
+        if questionnaire is not None:
+            # What is saved now, not the cache: the marketer checks what they just saved.
+            extra_context = {**(extra_context or {}), "map": draw(load_weights(questionnaire))}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list:
         preview = path(
@@ -86,8 +134,21 @@ class QuestionAdmin(admin.ModelAdmin):
     list_filter = ["questionnaire", "kind"]
     list_select_related = ["questionnaire"]
     search_fields = ["text"]
-    fields = ["questionnaire", "order", "text", "kind", "help_text"]
+    fields = ["questionnaire", "order", "text", "kind", "help_text", "next_question"]
     inlines = [ChoiceInline]
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "next_question":
+            object_id = request.resolver_match.kwargs.get("object_id")
+            questionnaire_id = (
+                Question.objects.filter(pk=object_id)
+                .values_list("questionnaire_id", flat=True)
+                .first()
+                if object_id and str(object_id).isdigit()
+                else None
+            )
+            kwargs["queryset"] = Question.objects.filter(questionnaire_id=questionnaire_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class CompletionFilter(admin.SimpleListFilter):

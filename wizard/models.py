@@ -1,5 +1,6 @@
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -65,12 +66,59 @@ class Question(models.Model):
     text = models.CharField(max_length=200)
     help_text = models.CharField(max_length=300, blank=True)
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.SINGLE)
+    next_question = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="then go to",
+        help_text=(
+            "Where this question leads whatever the answer (an answer's own jump wins). "
+            "Empty: the next question in order."
+        ),
+    )
 
     class Meta:
         ordering = ["questionnaire", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(next_question=models.F("pk")),
+                name="wizard_question_does_not_jump_to_itself",
+                violation_error_message="A question cannot lead to itself.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text
+
+    def clean(self) -> None:
+        super().clean()
+        if self.next_question_id is not None:
+            problem = jump_problem(self, self.next_question)
+            if problem:
+                raise ValidationError({"next_question": problem})
+
+
+def jump_problem(source: Question, target: Question) -> str:
+    """Why a jump from ``source`` to ``target`` is refused, or "" when it goes forward.
+
+    Jumps only go forward (by order, then by creation for equal orders) so every path ends.
+    """
+    if target.pk is not None and target.pk == source.pk:
+        return "A question cannot lead to itself: pick a later question."
+    if target.questionnaire_id != source.questionnaire_id:
+        return f"“{target}” belongs to another questionnaire: pick a later question of this one."
+    if source.pk is None:
+        ahead = target.order > source.order
+    else:
+        ahead = (target.order, target.pk) > (source.order, source.pk)
+    if not ahead:
+        return (
+            f"“{target}” comes before this question (order {target.order}, this one "
+            f"{source.order}): jumps only go forward, so every visitor reaches a result."
+        )
+    return ""
 
 
 class Choice(models.Model):
@@ -89,12 +137,42 @@ class Choice(models.Model):
         blank=True,
         help_text="One line shown on the result when this answer shaped the outcome.",
     )
+    next_question = models.ForeignKey(
+        Question,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="then go to",
+        help_text="A later question this answer leads to. Empty: the question decides.",
+    )
+    ends_quiz = models.BooleanField(
+        "then show the result",
+        default=False,
+        help_text="Picking this answer ends the quiz: the result follows straight away.",
+    )
 
     class Meta:
         ordering = ["question", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_quiz=False) | Q(next_question__isnull=True),
+                name="wizard_choice_jumps_or_ends",
+                violation_error_message=(
+                    "An answer either leads to a later question or ends the quiz, not both."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text
+
+    def clean(self) -> None:
+        super().clean()
+        if self.next_question_id is not None and self.question_id is not None:
+            problem = jump_problem(self.question, self.next_question)
+            if problem:
+                raise ValidationError({"next_question": problem})
 
 
 class AttemptQuerySet(models.QuerySet):
@@ -114,8 +192,11 @@ class Attempt(models.Model):
     )
     # {"<question id>": [<choice id>, ...]}, written as each step is posted.
     answers = models.JSONField(default=dict, blank=True)
+    # [<question id>, ...]: the questions on the visitor's current path, in the order
+    # asked, as the answers so far route it (see wizard.scoring.route).
+    path = models.JSONField(default=list, blank=True)
     step = models.PositiveSmallIntegerField(
-        default=0, help_text="Index of the furthest question reached."
+        default=0, help_text="Position on the path of the furthest question reached."
     )
     started_at = models.DateTimeField(db_default=Now(), editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

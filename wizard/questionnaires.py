@@ -28,6 +28,7 @@ def load_weights(questionnaire: Questionnaire) -> QuestionnaireWeights:
                 text=q.text,
                 help_text=q.help_text,
                 multiple=q.kind == Question.Kind.MULTIPLE,
+                next_question=q.next_question_id,
                 choices=tuple(
                     ChoiceWeights(
                         id=c.pk,
@@ -36,6 +37,8 @@ def load_weights(questionnaire: Questionnaire) -> QuestionnaireWeights:
                         cspo_points=c.cspo_points,
                         recommends_both=c.recommends_both,
                         explanation=c.explanation,
+                        next_question=c.next_question_id,
+                        ends_quiz=c.ends_quiz,
                     )
                     for c in q.choices.all()
                 ),

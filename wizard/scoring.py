@@ -29,6 +29,9 @@ class ChoiceWeights:
     cspo_points: int = 0
     recommends_both: bool = False
     explanation: str = ""
+    # Where picking this answer leads: a later question's id, or the result (ends_quiz).
+    next_question: int | None = None
+    ends_quiz: bool = False
 
     def swapped(self) -> "ChoiceWeights":
         return replace(self, csm_points=self.cspo_points, cspo_points=self.csm_points)
@@ -41,6 +44,8 @@ class QuestionWeights:
     choices: tuple[ChoiceWeights, ...]
     multiple: bool = False
     help_text: str = ""
+    # Where the question leads whatever the answer; None: the next one in order.
+    next_question: int | None = None
 
     def choice(self, choice_id: int) -> ChoiceWeights | None:
         return next((c for c in self.choices if c.id == choice_id), None)
@@ -57,6 +62,62 @@ class QuestionnaireWeights:
 
     def __len__(self) -> int:
         return len(self.questions)
+
+    @property
+    def branched(self) -> bool:
+        return any(
+            q.next_question is not None
+            or any(c.next_question is not None or c.ends_quiz for c in q.choices)
+            for q in self.questions
+        )
+
+    def path_lengths(self) -> tuple[int, int]:
+        """The fewest and the most questions a visitor can be asked."""
+        shortest: list[int] = [0] * len(self.questions)
+        longest: list[int] = [0] * len(self.questions)
+        for index in range(len(self.questions) - 1, -1, -1):
+            question = self.questions[index]
+            answers: list[Collection[int] | None] = [[c.id] for c in question.choices] or [None]
+            if question.multiple and question.choices:
+                answers = [[c.id for c in question.choices]]  # Several jumps: the nearest wins.
+                answers += [[c.id] for c in question.choices]
+            after = [self.next_index(index, a) for a in answers]
+            shortest[index] = 1 + min(0 if n is None else shortest[n] for n in after)
+            longest[index] = 1 + max(0 if n is None else longest[n] for n in after)
+        return (shortest[0], longest[0]) if self.questions else (0, 0)
+
+    def position(self, question_id: int) -> int | None:
+        """The question's index in questionnaire order, None when it is not in it."""
+        return next((n for n, q in enumerate(self.questions) if q.id == question_id), None)
+
+    def next_index(self, index: int, choice_ids: Collection[int] | None) -> int | None:
+        """The index of the question after question ``index`` answered with ``choice_ids``
+        (None: the result comes next). Without an answer, the question's own jump or the
+        next question in order: the path as far as it can be known.
+
+        Of several picked answers with jumps, the one leading least far wins, so no question
+        a picked answer leads to is skipped. A jump that does not go forward (a marketer
+        reordered questions after setting it) is ignored, so every path still ends.
+        """
+        question = self.questions[index]
+        targets: list[int | None] = []
+        for choice in question.choices:
+            if choice_ids is None or choice.id not in choice_ids:
+                continue
+            if choice.ends_quiz:
+                targets.append(None)
+            elif choice.next_question is not None:
+                target = self.position(choice.next_question)
+                if target is not None and target > index:
+                    targets.append(target)
+        if targets:
+            ahead = [t for t in targets if t is not None]
+            return min(ahead) if ahead else None
+        if question.next_question is not None:
+            target = self.position(question.next_question)
+            if target is not None and target > index:
+                return target
+        return index + 1 if index + 1 < len(self.questions) else None
 
     def swapped(self) -> "QuestionnaireWeights":
         return replace(
@@ -121,16 +182,53 @@ def _lean(choice: ChoiceWeights, outcome: Recommendation) -> int:
     return min(choice.csm_points, choice.cspo_points)
 
 
+def valid_answer(question: QuestionWeights, choice_ids: object) -> list[int] | None:
+    """The answer if it fits the question (known choices; exactly one for single choice),
+    else None (e.g. a choice deleted since it was picked)."""
+    if isinstance(choice_ids, (str, bytes)) or not isinstance(choice_ids, Collection):
+        return None
+    picked = list(choice_ids)
+    known = {c.id for c in question.choices}
+    if not picked or not all(isinstance(i, int) and i in known for i in picked):
+        return None
+    if not question.multiple and len(picked) != 1:
+        return None
+    return picked
+
+
+def route(
+    questionnaire: QuestionnaireWeights, answers: Mapping[int, Collection[int]]
+) -> tuple[QuestionWeights, ...]:
+    """The visitor's path: the questions asked, in order, as ``answers`` route them.
+
+    From the first question, each answered question leads where its answer jumps; an
+    unanswered (or no longer valid) answer leads where the question does without one, so
+    the path reaches the result and its length is what the progress indicator counts.
+    """
+    path: list[QuestionWeights] = []
+    index: int | None = 0 if questionnaire.questions else None
+    while index is not None:
+        question = questionnaire.questions[index]
+        path.append(question)
+        picked = valid_answer(question, answers.get(question.id))
+        index = questionnaire.next_index(index, picked)
+    return tuple(path)
+
+
 def score(questionnaire: QuestionnaireWeights, answers: Mapping[int, Collection[int]]) -> Score:
     """Score ``answers`` ({question id: chosen choice ids}) against the questionnaire.
 
-    Choice ids that do not belong to their question, and questions that are not in the
-    questionnaire, are ignored: callers validate answers before they are stored.
+    Only the answered questions on the path the answers take count (see ``route``): an
+    answer to a question the path skips, left from before an earlier answer changed, never
+    counts, and the percentages are shares of what was answered, so paths of different
+    lengths compare. Choice ids that do not belong to their question, and questions that
+    are not in the questionnaire, are ignored: callers validate answers before they are
+    stored.
     Contributions are ranked by how hard they pulled toward the outcome (answers marked
     "recommends both" first when the outcome is BOTH), ties kept in questionnaire order.
     """
     chosen: list[tuple[QuestionWeights, ChoiceWeights]] = []
-    for question in questionnaire.questions:
+    for question in route(questionnaire, answers):
         picked = set(answers.get(question.id, ()))
         chosen.extend((question, c) for c in question.choices if c.id in picked)
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from certguide.campaign import UTM_KEYS, clean_tracking_value
 from wizard.models import Attempt, Questionnaire
-from wizard.scoring import QuestionnaireWeights, QuestionWeights, score
+from wizard.scoring import QuestionnaireWeights, QuestionWeights, route, score, valid_answer
 from wizard.signals import quiz_completed
 
 
@@ -90,23 +90,27 @@ def attempt_start(
     )
 
 
-def _valid_choice_ids(question: QuestionWeights, stored: object) -> list[int] | None:
-    """The stored answer if it still fits the question, else None (e.g. a choice deleted)."""
-    if not isinstance(stored, list) or not stored:
-        return None
-    known = {c.id for c in question.choices}
-    if not all(isinstance(i, int) and i in known for i in stored):
-        return None
-    if not question.multiple and len(stored) != 1:
-        return None
-    return stored
+def stored_answers(attempt: Attempt) -> dict[int, list[int]]:
+    """The attempt's answers keyed by question id, as scoring reads them."""
+    return {
+        int(qid): ids
+        for qid, ids in attempt.answers.items()
+        if isinstance(ids, list) and str(qid).isdigit()
+    }
+
+
+def attempt_path(attempt: Attempt, weights: QuestionnaireWeights) -> tuple[QuestionWeights, ...]:
+    """The questions on the attempt's current path, in the order they are asked."""
+    return route(weights, stored_answers(attempt))
 
 
 def first_unanswered(attempt: Attempt, weights: QuestionnaireWeights) -> int | None:
-    """Index of the first question without a valid answer, or None when all are answered."""
-    for index, question in enumerate(weights.questions):
-        if _valid_choice_ids(question, attempt.answers.get(str(question.id))) is None:
-            return index
+    """Position on the path of the first question without a valid answer, or None when
+    every question on the path is answered."""
+    answers = stored_answers(attempt)
+    for position, question in enumerate(route(weights, answers)):
+        if valid_answer(question, answers.get(question.id)) is None:
+            return position
     return None
 
 
@@ -119,56 +123,82 @@ def attempt_record_answer(
     choice_ids: Sequence[int],
     finish: bool = True,
 ) -> Attempt:
-    """Save the answer to question ``index`` and move the furthest step on.
+    """Save the answer to the question at position ``index`` of the attempt's path.
 
-    With ``finish`` (the Next button, not Back), answering the last question with every
-    other question answered completes the attempt in the same transaction. The row is
-    locked, so two tabs posting at once cannot overwrite each other's answers.
+    The path is worked out again from the answers: an answer that changes it drops the
+    answers to questions no longer on it (they would neither score nor show), and nothing
+    else. ``step`` becomes the position of the first unanswered question on the path.
+    With ``finish`` (the Next button, not Back), answering the last question on the path
+    with every question on it answered completes the attempt in the same transaction. The
+    row is locked, so two tabs posting at once cannot overwrite each other's answers.
     """
     locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if locked.is_completed:
         raise AttemptAlreadyCompleted
-    if not 0 <= index < len(weights.questions):
-        raise InvalidAnswer("no such question")
-    if index > locked.step:
-        raise StepNotReached(locked.step)
-    question = weights.questions[index]
+    answers = stored_answers(locked)
+    path = route(weights, answers)
+    if not 0 <= index < len(path):
+        raise InvalidAnswer("no such question on this path")
+    reachable = _furthest(path, answers)
+    if index > reachable:
+        raise StepNotReached(reachable)
+    question = path[index]
     picked = sorted(set(choice_ids))
-    if _valid_choice_ids(question, picked) is None:
+    if valid_answer(question, picked) is None:
         raise InvalidAnswer("those choices do not answer this question")
 
-    locked.answers = {**locked.answers, str(question.id): picked}
-    locked.step = max(locked.step, min(index + 1, len(weights.questions) - 1))
-    locked.save(update_fields=["answers", "step", "updated_at"])
-    last = index == len(weights.questions) - 1
-    if finish and last and first_unanswered(locked, weights) is None:
+    answers[question.id] = picked
+    path = route(weights, answers)
+    on_path = {q.id for q in path}
+    locked.answers = {str(qid): ids for qid, ids in answers.items() if qid in on_path}
+    locked.path = [q.id for q in path]
+    locked.step = _furthest(path, answers)
+    locked.save(update_fields=["answers", "path", "step", "updated_at"])
+    if finish and index == len(path) - 1 and first_unanswered(locked, weights) is None:
         return attempt_complete(attempt=locked, weights=weights)
     return locked
+
+
+def _furthest(path: Sequence[QuestionWeights], answers: Mapping[int, object]) -> int:
+    """The furthest position a visitor may open: the first unanswered question on the
+    path, or the last question when all are answered."""
+    for position, question in enumerate(path):
+        if valid_answer(question, answers.get(question.id)) is None:
+            return position
+    return max(len(path) - 1, 0)
+
+
+def furthest_position(attempt: Attempt, weights: QuestionnaireWeights) -> int:
+    """The furthest position on the attempt's path its visitor may open (0-based)."""
+    answers = stored_answers(attempt)
+    return _furthest(route(weights, answers), answers)
 
 
 # savepoint=False: when called from attempt_record_answer it joins that transaction
 # (one fewer round trip per final step); called alone it is its own transaction.
 @transaction.atomic(savepoint=False)
 def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Attempt:
-    """Score the attempt and freeze the outcome and the explanation on the row.
+    """Score the attempt and freeze the outcome, the path and the explanation on the row.
 
-    ``result`` keeps the question and answer texts and the reasons as they were, so
-    editing the questionnaire later never changes a result someone already has.
+    ``result`` keeps the question and answer texts along the path and the reasons as they
+    were, so editing the questionnaire later never changes a result someone already has.
     """
     missing = first_unanswered(attempt, weights)
     if missing is not None:
         raise AnswersMissing(missing)
-    answers = {int(qid): ids for qid, ids in attempt.answers.items() if isinstance(ids, list)}
+    answers = stored_answers(attempt)
+    path = route(weights, answers)
     outcome = score(weights, answers)
     result = {
         "questionnaire": weights.name,
         "margin": weights.margin,
+        "path": [q.id for q in path],
         "answers": [
             {
                 "question": q.text,
                 "choices": [c.text for c in q.choices if c.id in answers[q.id]],
             }
-            for q in weights.questions
+            for q in path
         ],
         "reasons": outcome.reasons(),
         "contributions": [asdict(c) for c in outcome.contributions],
@@ -181,6 +211,7 @@ def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Atte
         "cspo_score": outcome.cspo_score,
         "outcome": outcome.outcome,
         "result": result,
+        "path": result["path"],
     }
     # The completed_at guard makes a second completion (another tab) a no-op, not a rewrite.
     if not Attempt.objects.filter(pk=attempt.pk, completed_at__isnull=True).update(**fields):

@@ -26,13 +26,16 @@ from certguide.content_cache import cached_page
 from wizard.forms import AnswerForm, StartForm
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import active_weights, questionnaire_weights
+from wizard.scoring import QuestionnaireWeights
 from wizard.services import (
     AttemptAlreadyCompleted,
     InvalidAnswer,
     StepNotReached,
+    attempt_path,
     attempt_record_answer,
     attempt_start,
     first_unanswered,
+    furthest_position,
 )
 from wizard.share import share_context
 
@@ -79,6 +82,12 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
     return render(request, "wizard/unavailable.html", status=503)
 
 
+def _question_count(weights: QuestionnaireWeights) -> str:
+    """ "6", or "5 to 6" when the answers decide how many questions are asked."""
+    fewest, most = weights.path_lengths()
+    return str(most) if fewest == most else f"{fewest} to {most}"
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
@@ -103,7 +112,7 @@ def start(request: HttpRequest) -> HttpResponse:
             weights_then = questionnaire_weights(remembered.questionnaire_id) or weights
         else:
             weights_then = weights
-        resume = step_url(remembered, min(remembered.step, max(len(weights_then) - 1, 0)) + 1)
+        resume = step_url(remembered, furthest_position(remembered, weights_then) + 1)
     initial = {name: request.GET.get(name, "") for name in UTM_KEYS}
     initial["referrer"] = request.headers.get("referer", "")
     form = StartForm(initial=initial, label="Start again" if resume else "Start the quiz")
@@ -112,13 +121,13 @@ def start(request: HttpRequest) -> HttpResponse:
         "wizard/start.html",
         {
             "form": form,
-            "question_count": len(weights),
+            "question_count": _question_count(weights),
             # In the sitemap: the same words for <title>, description and Open Graph.
             "seo": {
                 "title": "Which Scrum certification fits you? Take the quiz",
                 "description": (
-                    f"Answer {len(weights)} short questions and find out whether the CSM, "
-                    "the CSPO or both fit your goals, with the reasons behind the "
+                    f"Answer {_question_count(weights)} short questions and find out whether "
+                    "the CSM, the CSPO or both fit your goals, with the reasons behind the "
                     "recommendation."
                 ),
             },
@@ -130,26 +139,53 @@ def start(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _posted_question(request: HttpRequest) -> int | None:
+    try:
+        return int(request.POST.get("question", ""))
+    except ValueError:
+        return None
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
+    """``number`` is a position on the attempt's path (1 is the first question asked), not
+    a question's order: Back is then simply ``number - 1``, the progress reads "Question
+    3 of 5" straight from the URL, and the links of linear quizzes mean what they did."""
     attempt = Attempt.objects.filter(pk=attempt_id).first()
     if attempt is None:
         return _not_found(request)
     if attempt.is_completed:
         return redirect(result_url(attempt))
     weights = questionnaire_weights(attempt.questionnaire_id)
-    total = len(weights) if weights is not None else 0
-    if total == 0:
+    if weights is None or len(weights) == 0:
         return _unavailable(request)
-    furthest = min(attempt.step, total - 1) + 1
+    path = attempt_path(attempt, weights)
+    total = len(path)
+    furthest = furthest_position(attempt, weights) + 1
+    if request.method == "POST":
+        # Another tab may have changed the path since this page was shown: the answer goes
+        # to the question the page showed, wherever it now is on the path.
+        posted = _posted_question(request)
+        positions = {q.id: n for n, q in enumerate(path, start=1)}
+        if posted in positions and positions[posted] != number and positions[posted] <= furthest:
+            number = positions[posted]
+        elif (
+            posted is not None and posted not in positions and weights.position(posted) is not None
+        ):
+            messages.info(
+                request,
+                "An answer you changed means that question is no longer asked. "
+                "Here is where you are now.",
+            )
+            return redirect(step_url(attempt, furthest))
     if number > furthest:
         messages.info(request, "Please answer the questions in order. Here is where you left off.")
         return redirect(step_url(attempt, furthest))
     if number < 1:
         return redirect(step_url(attempt, 1))
 
-    question = weights.questions[number - 1]
+    question = path[number - 1]
     form_kwargs = {
         "question": question,
         "action": step_url(attempt, number),
@@ -180,7 +216,8 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
                 return redirect(result_url(attempt))
             if going_back:
                 return redirect(back)
-            if number < total:
+            # The answer may have changed the path after this question, never before it.
+            if number < len(attempt.path):
                 return redirect(step_url(attempt, number + 1))
             missing = first_unanswered(attempt, weights)
             messages.info(request, "One question still needs an answer.")
@@ -201,11 +238,14 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
             **form_kwargs,
         )
         status = 200
-        # The same question, position and picked answers render the same HTML for every
-        # visitor (the CSRF token is outside it, in the page): crispy runs once per edit.
+        # The same question, buttons and picked answers render the same HTML for every
+        # visitor (the CSRF token and the form's action are outside it, in the page): crispy
+        # runs once per edit. Back and "See my result" depend on the position on the path,
+        # which differs between paths, so they are part of the name.
+        buttons = f"{'back' if number > 1 else 'first'}-{'last' if number == total else 'next'}"
         answers = generations.cached(
             generations.Family.QUESTIONNAIRE,
-            f"answers:{question.id}:{number}/{total}:{','.join(sorted(picked))}",
+            f"answers:{question.id}:{buttons}:{','.join(sorted(picked))}",
             lambda: render_to_string("wizard/step.html#answers", {"form": form}),
         )
     return render(

@@ -49,7 +49,7 @@ def test_keyboard_only_visitor_goes_from_home_page_to_the_pdf_guide(
         # Each step hands focus to its question, so a screen reader announces it first
         # (autofocus applies on the first rendering after load, hence the wait).
         page.wait_for_function("document.activeElement.tagName === 'H1'")
-        assert f"Step {number} of" in page.locator("main").inner_text()
+        assert f"Question {number} of" in page.locator("main").inner_text()
         if number == 3 and not went_back:
             tab_to(page, "Back")
             page.keyboard.press("Enter")

@@ -36,7 +36,6 @@ __all__ = ["seeded_questionnaire"]
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_DB = 10
 PORTS = range(8400, 8500)
-STEPS = 6
 # Tick the answers whose labels hold these texts (exactly one label each), then click the
 # button that moves on: Next, and on the last step "See my result".
 ANSWER = """texts => {
@@ -100,10 +99,12 @@ def walk_interleaved(browser, base_url: str, count: int) -> list[Visitor]:
         visitor.page.goto(base_url + "/wizard/")
     for visitor in visitors:
         visitor.page.get_by_role("button", name="Start the quiz").click(no_wait_after=True)
-    for number in range(1, STEPS + 1):
-        for visitor in visitors:
+    # Each profile's path has its own length (people new to Scrum get one more question).
+    for number in range(1, max(len(v.answers) for v in visitors) + 1):
+        on_step = [v for v in visitors if number <= len(v.answers)]
+        for visitor in on_step:
             visitor.arrive(step(number))
-        for visitor in visitors:
+        for visitor in on_step:
             # One round trip per visitor and step (twenty visitors' worth of Playwright's
             # actionability waits took over a minute): the page ticks the answers and
             # clicks the button itself, so the browser still posts the real form.

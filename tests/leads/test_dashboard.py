@@ -6,7 +6,15 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.dashboard import NO_PLACEMENT, NO_SOURCE, OTHER, Group, bar_chart, dashboard_figures
+from leads.dashboard import (
+    NO_PLACEMENT,
+    NO_SOURCE,
+    OTHER,
+    DropOff,
+    Group,
+    bar_chart,
+    dashboard_figures,
+)
 from leads.models import Lead
 from tests.leads.conftest import make_lead
 from wizard.models import Attempt, Question, Questionnaire
@@ -78,11 +86,40 @@ def test_funnel_numbers_on_a_known_dataset(known_dataset):
 def test_drop_off_per_question(known_dataset):
     figures = dashboard_figures(start=START, end=END)
 
+    # Attempts from before paths were recorded count by position, as they always did.
     assert figures.drop_off == [
-        ("Q1. What energises you?", 1),
-        ("Q2. Your role?", 0),
-        ("Q3. Your aim?", 2),
+        DropOff("Q1. What energises you?", reached=6, stopped=1),
+        DropOff("Q2. Your role?", reached=5, stopped=0),
+        DropOff("Q3. Your aim?", reached=5, stopped=2),
     ]
+    assert figures.drop_off[2].rate == "40.0%"
+
+
+def test_drop_off_counts_only_attempts_whose_path_reached_the_question(db):
+    questionnaire = make_questionnaire("Start?", "Only some?", "Everyone?")
+    q1, q2, q3 = questionnaire.questions.order_by("order")
+    skipped, through = [q1.pk, q3.pk], [q1.pk, q2.pk, q3.pk]
+    for path, step, outcome in [
+        (skipped, 1, "CSM"),
+        (skipped, 1, "CSM"),
+        (skipped, 1, ""),  # stopped at Q3, never saw Q2
+        (through, 1, ""),  # stopped at Q2
+        (through, 2, "CSPO"),
+        (skipped, 0, ""),  # stopped at Q1; its projected path is not "reached"
+    ]:
+        Attempt.objects.filter(
+            pk=make_attempt(questionnaire, step=step, outcome=outcome).pk
+        ).update(path=path)
+
+    figures = dashboard_figures(start=START, end=END)
+
+    assert figures.drop_off == [
+        DropOff("Q1. Start?", reached=6, stopped=1),
+        DropOff("Q2. Only some?", reached=2, stopped=1),
+        DropOff("Q3. Everyone?", reached=4, stopped=1),
+    ]
+    assert figures.drop_off[1].rate == "50.0%"
+    assert figures.common_paths == [("Q1 → Q3 → result", 2), ("Q1 → Q2 → Q3 → result", 1)]
 
 
 def test_outcome_mix_counts_completed_attempts(known_dataset):
@@ -148,7 +185,8 @@ def test_dashboard_page_shows_charts_and_tables(admin_client, known_dataset):
     assert page.count("<h1") == 1
     assert page.count('role="img"') == 5
     main = page[page.index('<div id="content-main" class="dashboard-main">') :]
-    assert main.count("<caption>") == 5
+    # One table per chart, and the common paths.
+    assert main.count("<caption>") == 6
     assert '<title id="chart-funnel-title">' in page
     assert re.search(r"<th scope=\"row\">Leads confirmed</th><td class=\"number\">2</td>", page)
     assert "<script>" not in page

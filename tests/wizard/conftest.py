@@ -8,12 +8,33 @@ from wizard.scoring import ChoiceWeights, QuestionnaireWeights, QuestionWeights
 
 # A choice spec is (csm_points, cspo_points) or (csm_points, cspo_points, recommends_both).
 ChoiceSpec = tuple[int, int] | tuple[int, int, bool]
+# Jumps by index: {(question n, choice k): question index, or END}; {question n: index}.
+END = "end"
+ChoiceJumps = dict[tuple[int, int], int | str]
+
+# A small branched quiz: Q1's answer 1 leans CSM and jumps to Q3, its answer 2 leans CSPO
+# and goes on to Q2; Q3's answer 2 ends the quiz.
+BRANCHED = [[(3, 0), (0, 3)], [(0, 5), (5, 0)], [(2, 0), (0, 2)], [(1, 0), (0, 1)]]
+BRANCHED_JUMPS = {(0, 0): 2, (2, 1): END}
+
+
+def _choice_target(jumps: ChoiceJumps, n: int, k: int) -> int | None:
+    target = jumps.get((n, k))
+    return None if target is None or target == END else int(target) + 1
 
 
 def build_weights(
-    questions: list[list[ChoiceSpec]], *, margin: int = 10, multiple: tuple[int, ...] = ()
+    questions: list[list[ChoiceSpec]],
+    *,
+    margin: int = 10,
+    multiple: tuple[int, ...] = (),
+    jumps: ChoiceJumps | None = None,
+    question_jumps: dict[int, int] | None = None,
 ) -> QuestionnaireWeights:
-    """Plain scoring input: question n has id n+1, its choice k has id (n+1)*100+k."""
+    """Plain scoring input: question n has id n+1, its choice k has id (n+1)*100+k.
+    ``jumps`` and ``question_jumps`` name targets by question index."""
+    jumps = jumps or {}
+    question_jumps = question_jumps or {}
     return QuestionnaireWeights(
         id=1,
         name="Test",
@@ -31,9 +52,12 @@ def build_weights(
                         cspo_points=spec[1],
                         recommends_both=len(spec) > 2 and bool(spec[2]),
                         explanation=f"Because of Q{n + 1} choice {k}",
+                        next_question=_choice_target(jumps, n, k),
+                        ends_quiz=jumps.get((n, k)) == END,
                     )
                     for k, spec in enumerate(choices)
                 ),
+                next_question=question_jumps[n] + 1 if n in question_jumps else None,
             )
             for n, choices in enumerate(questions)
         ),
@@ -56,6 +80,10 @@ def seeded_questionnaire(db) -> Questionnaire:
     """
     migration = importlib.import_module("wizard.migrations.0002_seed_default_questionnaire")
     migration.seed(apps, None)
+    branch = importlib.import_module(
+        "wizard.migrations.0005_record_paths_and_branch_default_questionnaire"
+    )
+    branch.add_branch(apps, None)
     return Questionnaire.objects.get(name=migration.NAME)
 
 
@@ -75,6 +103,8 @@ def make_questionnaire(db):
         multiple: tuple[int, ...] = (),
         is_active: bool = True,
         name: str = "Test questionnaire",
+        jumps: ChoiceJumps | None = None,
+        question_jumps: dict[int, int] | None = None,
     ) -> Questionnaire:
         if is_active:
             Questionnaire.objects.filter(is_active=True).update(is_active=False)
@@ -99,6 +129,17 @@ def make_questionnaire(db):
                     recommends_both=len(choice) > 2 and bool(choice[2]),
                     explanation=f"Explanation {n + 1}.{k + 1}",
                 )
+        questions = list(questionnaire.questions.order_by("order", "pk"))
+        for (n, k), target in (jumps or {}).items():
+            choice = questions[n].choices.order_by("order", "pk")[k]
+            if target == END:
+                choice.ends_quiz = True
+            else:
+                choice.next_question = questions[int(target)]
+            choice.save()
+        for n, target in (question_jumps or {}).items():
+            questions[n].next_question = questions[target]
+            questions[n].save()
         return questionnaire
 
     return make

@@ -32,7 +32,7 @@ def test_scoring_preview_renders_for_a_superuser(admin_client, make_questionnair
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert "All 4 combinations were scored." in content
+    assert "All 4 combinations were scored" in content
     assert "<td>2</td><td>50.0%</td>" in content
     # Q2's one point can never beat Q1's three.
     assert "<li>Question 2?</li>" in content

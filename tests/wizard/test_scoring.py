@@ -1,10 +1,12 @@
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.wizard.conftest import build_weights
+from tests.wizard.conftest import END, build_weights
 from wizard.models import Recommendation
-from wizard.scoring import percentages, score
+from wizard.scoring import percentages, route, score
 
 CSM, CSPO, BOTH = Recommendation.CSM, Recommendation.CSPO, Recommendation.BOTH
 
@@ -119,10 +121,29 @@ questionnaire_spec = st.lists(st.lists(choice_spec, min_size=1, max_size=5), min
 
 
 @st.composite
-def weights_and_answers(draw):
+def weights_and_answers(draw, *, branched: bool = True):
+    """A questionnaire (branched unless told otherwise) and an answer to EVERY question,
+    on the path or not: answers left over from before a path changed look like that."""
     spec = draw(questionnaire_spec)
     multiple = tuple(n for n in range(len(spec)) if draw(st.booleans()))
-    weights = build_weights(spec, margin=draw(st.integers(0, 100)), multiple=multiple)
+    jumps, question_jumps = {}, {}
+    if branched:
+        # Any target, backwards and to itself too: the flow must ignore those, and a
+        # questionnaire saved before a reorder can hold them.
+        target = st.one_of(st.none(), st.just(END), st.integers(0, len(spec) - 1))
+        for n, choices in enumerate(spec):
+            for k in range(len(choices)):
+                if (jump := draw(target)) is not None:
+                    jumps[n, k] = jump
+            if (jump := draw(st.one_of(st.none(), st.integers(0, len(spec) - 1)))) is not None:
+                question_jumps[n] = jump
+    weights = build_weights(
+        spec,
+        margin=draw(st.integers(0, 100)),
+        multiple=multiple,
+        jumps=jumps,
+        question_jumps=question_jumps,
+    )
     answers = {}
     for question in weights.questions:
         ids = [c.id for c in question.choices]
@@ -153,6 +174,20 @@ def test_adding_csm_points_never_lowers_the_csm_share(case, extra, data):
         margin=weights.margin,
         multiple=tuple(n for n, q in enumerate(weights.questions) if q.multiple),
     )
+    boosted = replace(
+        boosted,
+        questions=tuple(
+            replace(
+                b,
+                next_question=q.next_question,
+                choices=tuple(
+                    replace(bc, next_question=c.next_question, ends_quiz=c.ends_quiz)
+                    for bc, c in zip(b.choices, q.choices, strict=True)
+                ),
+            )
+            for b, q in zip(boosted.questions, weights.questions, strict=True)
+        ),
+    )
 
     before, after = score(weights, answers), score(boosted, answers)
 
@@ -172,3 +207,53 @@ def test_swapping_the_weights_swaps_the_outcome(case):
     assert swapped.outcome == mirror[original.outcome]
     assert (swapped.csm_score, swapped.cspo_score) == (original.cspo_score, original.csm_score)
     assert swapped.reasons() == original.reasons()
+
+
+@given(weights_and_answers())
+def test_a_path_only_goes_forward_and_always_ends(case):
+    weights, answers = case
+    order = [weights.position(q.id) for q in route(weights, answers)]
+
+    assert order[0] == 0
+    assert order == sorted(set(order))
+
+
+@given(weights_and_answers(), st.data())
+def test_no_unanswered_question_ever_changes_a_result(case, data):
+    weights, answers = case
+    path = route(weights, answers)
+    on_path = {q.id for q in path}
+    asked = {qid: ids for qid, ids in answers.items() if qid in on_path}
+    # Whatever is (or is not) stored for the questions the path skips.
+    skipped = [q for q in weights.questions if q.id not in on_path]
+    leftovers = {
+        q.id: data.draw(st.sets(st.sampled_from([c.id for c in q.choices]), min_size=1))
+        for q in skipped
+        if data.draw(st.booleans())
+    }
+
+    result = score(weights, asked)
+
+    assert route(weights, asked) == path
+    assert score(weights, answers) == result
+    assert score(weights, {**asked, **leftovers}) == result
+
+
+@given(weights_and_answers())
+def test_a_path_scores_as_a_questionnaire_of_just_its_questions(case):
+    """Shares of what was answered: a short path and a long one compare."""
+    weights, answers = case
+    path = route(weights, answers)
+    linear = replace(
+        weights,
+        questions=tuple(
+            replace(
+                q,
+                next_question=None,
+                choices=tuple(replace(c, next_question=None, ends_quiz=False) for c in q.choices),
+            )
+            for q in path
+        ),
+    )
+
+    assert score(weights, answers) == score(linear, answers)
