@@ -131,6 +131,9 @@ def check_page(page, axe: Axe, name: str) -> None:
     try:
         for scheme in COLOUR_SCHEMES:
             page.emulate_media(color_scheme=scheme)
+            # Buttons fade between colours when the scheme changes: axe must not measure
+            # a colour halfway through.
+            page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
             for width in SCREENSHOT_WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
                 overflow = page.evaluate(
