@@ -14,7 +14,8 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from leads.email_address import has_control_characters, mailbox, normalise_email
+from certguide.campaign import Tracking, has_control_characters
+from leads.email_address import mailbox, normalise_email
 from leads.mail import MailKind, build_message, mail_awaited
 from leads.models import Lead, LeadErasure, LeadExport, RecipientMailCount
 from leads.signals import lead_confirmed, lead_erased, lead_unsubscribed, lead_updated
@@ -150,13 +151,7 @@ def lead_subscribe(
     consent_version: str,
     first_name: str = "",
     attempt: Attempt | None = None,
-    placement: str = "",
-    utm_source: str = "",
-    utm_medium: str = "",
-    utm_campaign: str = "",
-    utm_term: str = "",
-    utm_content: str = "",
-    referrer: str = "",
+    tracking: Tracking | None = None,
 ) -> Lead:
     """Record a consented sign-up and send the mail that fits the address's state.
 
@@ -192,13 +187,7 @@ def lead_subscribe(
                 consent_version=consent_version,
                 attempt=attempt,
                 outcome=outcome,
-                placement=placement,
-                utm_source=utm_source,
-                utm_medium=utm_medium,
-                utm_campaign=utm_campaign,
-                utm_term=utm_term,
-                utm_content=utm_content,
-                referrer=referrer,
+                **(tracking or Tracking()).fields(),
             )
             if may_mail:
                 _owe_mail(lead=lead, kind=MailKind.CONFIRMATION, now=now)

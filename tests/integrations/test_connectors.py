@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from certguide.campaign import Tracking
 from integrations.models import Delivery, RemoteContact
 from integrations.services import deliveries_retry
 from leads.models import Lead
@@ -35,7 +36,7 @@ def confirm(commits, email="Ada@Example.com", **fields) -> Lead:
             email=email,
             first_name="Ada",
             consent_version="2026-11",
-            placement="home-hero",
+            tracking=Tracking(placement="home-hero"),
             attempt=make_attempt(),
             **fields,
         )

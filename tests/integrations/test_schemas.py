@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from jsonschema import Draft202012Validator
 
+from certguide.campaign import Tracking
 from integrations.models import EventType
 from integrations.services import endpoint_send_test
 from leads.models import Lead
@@ -41,7 +42,7 @@ def test_real_payloads_match_their_schemas(server, django_capture_on_commit_call
             first_name="Ada",
             consent_version="2026-11",
             attempt=make_attempt(),
-            utm_source="newsletter",
+            tracking=Tracking(utm_source="newsletter"),
         )
         lead_confirm(lead=lead)
     with commits():

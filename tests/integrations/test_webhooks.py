@@ -9,6 +9,7 @@ from django.core import serializers
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from certguide.campaign import Tracking
 from integrations.models import Delivery, Endpoint, Event, RemoteContact
 from integrations.payloads import email_digest
 from integrations.services import (
@@ -79,7 +80,9 @@ def test_a_wrong_secret_fails_the_official_verifier(server, run_commits):
 def test_the_payload_carries_the_result_tracking_and_consent(server, run_commits):
     _, secret = make_endpoint(server.url)
     attempt = make_attempt()
-    confirmed_lead(run_commits, attempt=attempt, placement="home-hero", utm_source="news")
+    confirmed_lead(
+        run_commits, attempt=attempt, tracking=Tracking(placement="home-hero", utm_source="news")
+    )
 
     body = verified(server.seen[0], secret)
     data = body["data"]
@@ -341,7 +344,8 @@ def test_a_completed_quiz_is_sent_without_personal_data(server, run_commits):
     question = questionnaire.questions.create(order=0, text="What energises you?")
     choice = question.choices.create(order=0, text="Teams", csm_points=3, explanation="Teams")
     attempt = attempt_start(
-        questionnaire_id=questionnaire.pk, utm={"utm_source": "news"}, referrer="https://x.example/"
+        questionnaire_id=questionnaire.pk,
+        tracking=Tracking(utm_source="news", referrer="https://x.example/"),
     )
     weights = load_weights(questionnaire)
     with run_commits():

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from certguide.campaign import Tracking
 from leads.models import Lead, LeadErasure
 from leads.services import (
     lead_confirm,
@@ -30,8 +31,7 @@ def test_a_new_address_is_pending_and_gets_a_confirmation(committed, mailoutbox)
         email=" Ada@Example.COM ",
         first_name="Ada",
         attempt=attempt,
-        placement="nav",
-        utm_source="newsletter",
+        tracking=Tracking(placement="nav", utm_source="newsletter"),
     )
 
     lead.refresh_from_db()
@@ -90,7 +90,12 @@ def test_repeat_sign_up_keeps_first_touch_attribution_and_the_newer_result_waits
     make_lead(placement="nav", utm_source="first", first_name="Ada")
     attempt = make_attempt(outcome="BOTH")
 
-    subscribe(committed, placement="footer", utm_source="second", first_name="", attempt=attempt)
+    subscribe(
+        committed,
+        tracking=Tracking(placement="footer", utm_source="second"),
+        first_name="",
+        attempt=attempt,
+    )
 
     lead = Lead.objects.get()
     assert (lead.placement, lead.utm_source, lead.first_name) == ("nav", "first", "Ada")

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from certguide.campaign import Tracking
 from tests.wizard.conftest import start_attempt
 from wizard.models import Attempt, Choice, Questionnaire, Recommendation
 from wizard.questionnaires import active_weights, questionnaire_weights
@@ -116,8 +117,9 @@ def test_erase_personal_data_blanks_tracking_and_keeps_the_result(make_questionn
     questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
     attempt = attempt_start(
         questionnaire_id=questionnaire.pk,
-        utm={"utm_source": "news", "utm_campaign": "spring"},
-        referrer="https://example.com/",
+        tracking=Tracking(
+            utm_source="news", utm_campaign="spring", referrer="https://example.com/"
+        ),
     )
     weights = questionnaire_weights(questionnaire.pk)
     attempt_record_answer(
