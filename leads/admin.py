@@ -31,10 +31,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from certguide.campaign import UTM_KEYS
 from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
-from leads.export import export_filename, recorded_export
+from leads.export import export_filename
 from leads.material_files import ALLOWED, FILE_KINDS, material_download
 from leads.models import Lead, LeadErasure, LeadExport, TrainingMaterial
-from leads.services import lead_mail_retry, leads_erase
+from leads.services import lead_mail_retry, leads_erase, leads_export
 
 # Below this many rows an exact count is cheap; above it the planner's estimate will do.
 EXACT_COUNT_BELOW = 50_000
@@ -269,8 +269,8 @@ class LeadAdmin(admin.ModelAdmin):
         self, request: HttpRequest, leads: QuerySet[Lead], filters: dict[str, Any]
     ) -> StreamingHttpResponse:
         response = StreamingHttpResponse(
-            recorded_export(
-                leads, user=request.user, filters=filters, source=LeadExport.Source.ADMIN
+            leads_export(
+                leads=leads, user=request.user, filters=filters, source=LeadExport.Source.ADMIN
             ),
             content_type="text/csv; charset=utf-8",
         )

@@ -35,7 +35,7 @@ from django.db.models import F, QuerySet
 from psycopg import ClientCursor
 
 from certguide.campaign import UTM_KEYS
-from leads.models import Lead, LeadExport
+from leads.models import Lead
 
 BOM = "\ufeff".encode()
 # Characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
@@ -299,26 +299,3 @@ def export_leads_csv(queryset: QuerySet[Lead], out: BinaryIO) -> int:
     for chunk in leads_csv:
         out.write(chunk)
     return leads_csv.row_count
-
-
-def recorded_export(
-    queryset: QuerySet[Lead],
-    *,
-    user: Any,
-    filters: dict[str, Any],
-    source: str,
-) -> Iterator[bytes]:
-    """Stream the CSV of ``queryset`` and record a LeadExport when the stream ends.
-
-    The record is written in ``finally``: when the stream completes, fails, or is
-    closed because the client went away (the WSGI server closes the response, which
-    closes this generator), it holds the rows actually sent. Counting first instead
-    would cost a second scan and could disagree with what left.
-    """
-    leads_csv = LeadsCsv(queryset)
-    try:
-        yield from leads_csv
-    finally:
-        LeadExport.objects.create(
-            user=user, row_count=leads_csv.row_count, filters=filters, source=source
-        )

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.utils.crypto import salted_hmac
 
 from certguide.campaign import Tracking, has_control_characters
 from leads.email_address import mailbox, normalise_email
+from leads.export import LeadsCsv
 from leads.mail import MailKind, build_message, mail_awaited
 from leads.models import Lead, LeadErasure, LeadExport, RecipientMailCount
 from leads.signals import lead_confirmed, lead_erased, lead_unsubscribed, lead_updated
@@ -395,6 +397,26 @@ def leads_erase(*, leads: QuerySet[Lead]) -> int:
 def lead_erase(*, lead: Lead) -> None:
     """Erase one lead on request (GDPR); see :func:`leads_erase`."""
     leads_erase(leads=Lead.objects.filter(pk=lead.pk))
+
+
+def leads_export(
+    *, leads: QuerySet[Lead], user: Any, filters: dict[str, Any], source: str
+) -> Iterator[bytes]:
+    """Stream the CSV of `leads` and record a LeadExport (who, which filters, how many
+    rows) when the stream ends.
+
+    The record is written in ``finally``: when the stream completes, fails, or is
+    closed because the client went away (the WSGI server closes the response, which
+    closes this generator), it holds the rows actually sent. Counting first instead
+    would cost a second scan and could disagree with what left.
+    """
+    leads_csv = LeadsCsv(leads)
+    try:
+        yield from leads_csv
+    finally:
+        LeadExport.objects.create(
+            user=user, row_count=leads_csv.row_count, filters=filters, source=source
+        )
 
 
 def lead_purge_unconfirmed(*, older_than: timedelta) -> int:
