@@ -20,7 +20,13 @@ from leads.email_address import mailbox, normalise_email
 from leads.export import LeadsCsv
 from leads.mail import MailKind, build_message, mail_awaited
 from leads.models import Lead, LeadErasure, LeadExport, RecipientMailCount
-from leads.signals import lead_confirmed, lead_erased, lead_unsubscribed, lead_updated
+from leads.signals import (
+    lead_confirmed,
+    lead_erased,
+    lead_unsubscribed,
+    lead_updated,
+    mail_owed,
+)
 from wizard.models import Attempt
 from wizard.services import attempts_erase_personal_data
 
@@ -66,24 +72,12 @@ def _owe_mail(*, lead: Lead, kind: MailKind, now: datetime) -> list[str]:
     lead.mail_due_at = lead.mail_requested_at = now
     lead.mail_claim = None
     # Read lead.pk at commit time: a new lead has none until it is inserted.
-    transaction.on_commit(lambda: _nudge_sender(lead_id=lead.pk))
+    transaction.on_commit(lambda: _announce_owed_mail(lead_id=lead.pk))
     return [*OWED_MAIL_FIELDS, "mail_requested_at"]
 
 
-def _nudge_sender(*, lead_id: int) -> None:
-    # The task is looked up when a transaction commits, so at import time only tasks
-    # import services.
-    from leads.tasks import send_lead_mail
-
-    try:
-        send_lead_mail.enqueue(lead_id)
-    except Exception as error:  # The queue is down: the mail stays owed for the sweep.
-        logger.warning(
-            "Mail to lead %s not queued (%s: %s); send_pending_emails will send it.",
-            lead_id,
-            type(error).__name__,
-            error,
-        )
+def _announce_owed_mail(*, lead_id: int) -> None:
+    mail_owed.send(sender=Lead, lead_id=lead_id)
 
 
 def _mailed_recently(lead: Lead) -> bool:
@@ -547,5 +541,5 @@ def lead_mail_retry(*, leads: QuerySet[Lead]) -> int:
             mail_state=Lead.MailState.OWED, mail_attempts=0, mail_due_at=timezone.now()
         )
         for lead_id in ids:
-            transaction.on_commit(lambda lead_id=lead_id: _nudge_sender(lead_id=lead_id))
+            transaction.on_commit(lambda lead_id=lead_id: _announce_owed_mail(lead_id=lead_id))
     return retried

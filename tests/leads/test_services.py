@@ -192,13 +192,17 @@ def test_purge_refuses_a_nonsense_age(days):
     assert Lead.objects.count() == 1
 
 
-def test_a_queue_that_is_down_leaves_the_mail_for_the_retry(committed, monkeypatch, mailoutbox):
+def test_a_queue_that_is_down_leaves_the_mail_for_the_retry(
+    committed, monkeypatch, mailoutbox, caplog
+):
     def queue_down(*args, **kwargs):
         raise ConnectionError("task queue unavailable")
 
     monkeypatch.setattr(type(send_lead_mail), "enqueue", queue_down)
 
     lead = subscribe(committed)
+
+    assert f"Mail to lead {lead.pk} not queued (ConnectionError" in caplog.text
 
     lead.refresh_from_db()
     assert (lead.mail_state, lead.mail_kind) == ("owed", "confirmation")
@@ -227,3 +231,21 @@ def test_erase_from_any_caller_scrubs_admin_history_and_export_filters(admin_use
     assert "gone@" not in LogEntry.objects.get().object_repr.lower()
     assert "gone@" not in str(LeadExport.objects.get().filters).lower()
     assert LeadErasure.objects.get().count == 1
+
+
+def test_services_never_import_the_task_module():
+    """Tasks call services; services announce owed mail with a signal the task module
+    listens to, so the import graph runs one way."""
+    import ast
+    from pathlib import Path
+
+    import leads.services
+
+    tree = ast.parse(Path(leads.services.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    assert "leads.tasks" not in imported
