@@ -27,15 +27,15 @@ import functools
 import io
 import unicodedata
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from psycopg import ClientCursor
 
 from certguide.campaign import UTM_KEYS
-from leads.models import Lead
+from leads.models import LeadQuerySet
 
 BOM = "\ufeff".encode()
 # Characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
@@ -192,11 +192,6 @@ def iso_utc_sql(column: str) -> str:
     return f"replace(date_trunc('second', {column} AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z'"
 
 
-def _ordered(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
-    # Oldest first, like Lead.objects.exportable(): an export reads as a history.
-    return queryset.order_by("created_at", "id")
-
-
 class LeadsCsv:
     """The CSV of ``queryset`` as an iterator of byte chunks; counts rows as it goes.
 
@@ -204,8 +199,8 @@ class LeadsCsv:
     even before the database has produced a row.
     """
 
-    def __init__(self, queryset: QuerySet[Lead]) -> None:
-        self.queryset = _ordered(queryset)
+    def __init__(self, queryset: LeadQuerySet) -> None:
+        self.queryset = queryset.exportable()
         self.row_count = 0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -291,11 +286,3 @@ class LeadsCsv:
                         block.clear()
             if block:
                 yield bytes(block)
-
-
-def export_leads_csv(queryset: QuerySet[Lead], out: BinaryIO) -> int:
-    """Write the CSV of ``queryset`` to the binary file ``out``; return the row count."""
-    leads_csv = LeadsCsv(queryset)
-    for chunk in leads_csv:
-        out.write(chunk)
-    return leads_csv.row_count

@@ -388,11 +388,6 @@ def leads_erase(*, leads: QuerySet[Lead]) -> int:
     return erased
 
 
-def lead_erase(*, lead: Lead) -> None:
-    """Erase one lead on request (GDPR); see :func:`leads_erase`."""
-    leads_erase(leads=Lead.objects.filter(pk=lead.pk))
-
-
 def leads_export(
     *, leads: QuerySet[Lead], user: Any, filters: dict[str, Any], source: str
 ) -> Iterator[bytes]:

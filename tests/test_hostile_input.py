@@ -7,7 +7,6 @@ pending lead and a completed quiz attempt; after it, those rows must be exactly 
 
 import hashlib
 import importlib
-import io
 import json
 import re
 import unicodedata
@@ -25,7 +24,7 @@ from django.test import Client
 from django.utils import timezone
 
 from certguide.campaign import UTM_KEYS
-from leads.export import export_leads_csv
+from leads.export import LeadsCsv
 from leads.models import Lead, TrainingMaterial
 from leads.tokens import Purpose, make_token
 from tests.leads.conftest import make_lead, visitor_signup
@@ -513,8 +512,7 @@ def test_hostile_values_that_were_stored_are_escaped_in_the_admin_and_neutralise
     Lead.objects.filter(email="eve@example.com").update(first_name=SCRIPT)
     lead = Lead.objects.get(email="eve@example.com")
     assert "letters, spaces, apostrophes and hyphens only" in refused.text
-    out = io.BytesIO()
-    export_leads_csv(Lead.objects.filter(pk=lead.pk), out)
+    exported = b"".join(LeadsCsv(Lead.objects.filter(pk=lead.pk)))
 
     pages = [
         admin_client.get("/admin/leads/lead/"),
@@ -528,7 +526,7 @@ def test_hostile_values_that_were_stored_are_escaped_in_the_admin_and_neutralise
         html = page.content.decode()
         assert SCRIPT not in html
         assert "&lt;script&gt;" in html
-    csv_text = out.getvalue().decode("utf-8-sig")
+    csv_text = exported.decode("utf-8-sig")
     assert "'=cmd|" in csv_text
     assert ",=cmd|" not in csv_text
 

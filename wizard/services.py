@@ -186,14 +186,6 @@ def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Atte
 
 
 @transaction.atomic
-def attempt_erase_personal_data(*, attempt: Attempt) -> None:
-    """Blank where the visitor came from (utm_* and referrer); answers are not personal."""
-    attempts_erase_personal_data(attempts=Attempt.objects.filter(pk=attempt.pk))
-    for name in (*UTM_KEYS, "referrer"):
-        setattr(attempt, name, "")
-
-
-@transaction.atomic
 def attempts_erase_personal_data(*, attempts: QuerySet[Attempt]) -> int:
     """Blank the tracking data (utm_* and referrer) of many attempts at once; how many."""
     return attempts.update(**dict.fromkeys((*UTM_KEYS, "referrer"), ""))

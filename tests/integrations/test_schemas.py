@@ -12,7 +12,7 @@ from certguide.campaign import Tracking
 from integrations.models import EventType
 from integrations.services import endpoint_send_test
 from leads.models import Lead
-from leads.services import lead_confirm, lead_erase, lead_subscribe, lead_unsubscribe
+from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
 from tests.integrations.conftest import make_endpoint, verified
 from tests.leads.conftest import make_attempt
 
@@ -54,7 +54,7 @@ def test_real_payloads_match_their_schemas(server, django_capture_on_commit_call
     with commits():
         lead_unsubscribe(lead=Lead.objects.get())
     with commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
     with commits():
         endpoint_send_test(endpoint=endpoint)
     with commits():

@@ -19,7 +19,7 @@ from integrations.services import (
     endpoint_rotate_secret,
 )
 from leads.models import Lead
-from leads.services import lead_confirm, lead_erase, lead_subscribe, lead_unsubscribe
+from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
 from tests.integrations.conftest import (
     csrf_client,
     make_endpoint,
@@ -105,7 +105,7 @@ def test_pending_leads_are_never_sent(server, run_commits):
         lead = lead_subscribe(email="ada@example.com", consent_version="2026-11")
         lead_unsubscribe(lead=lead)
     with run_commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
 
     assert server.seen == []
     assert not Event.objects.exists()
@@ -304,7 +304,7 @@ def test_an_erase_leaves_no_address_in_any_delivery_log(server, server_factory, 
     lead_id = lead.pk
 
     with run_commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
 
     logged = serializers.serialize(
         "json",

@@ -14,7 +14,6 @@ from leads.export import (
     SKIPPED_CATEGORIES,
     LeadsCsv,
     export_filename,
-    export_leads_csv,
     header_chunk,
     neutralise_cell,
     skipped_leading_characters,
@@ -58,9 +57,7 @@ def parse(data: bytes) -> list[dict[str, str]]:
 
 
 def export_bytes(queryset) -> bytes:
-    out = io.BytesIO()
-    export_leads_csv(queryset, out)
-    return out.getvalue()
+    return b"".join(LeadsCsv(queryset))
 
 
 def make_attempt(**fields) -> Attempt:

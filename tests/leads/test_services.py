@@ -8,9 +8,9 @@ from certguide.campaign import Tracking
 from leads.models import Lead, LeadErasure
 from leads.services import (
     lead_confirm,
-    lead_erase,
     lead_subscribe,
     lead_unsubscribe,
+    leads_erase,
 )
 from leads.tasks import send_lead_mail
 from tests.leads.conftest import make_attempt, make_lead, owed
@@ -156,7 +156,7 @@ def test_erase_deletes_the_lead_blanks_its_attempt_and_counts_it():
     attempt = make_attempt(utm_source="newsletter", referrer="https://example.org/")
     lead = make_lead(attempt=attempt)
 
-    lead_erase(lead=lead)
+    leads_erase(leads=Lead.objects.filter(pk=lead.pk))
 
     assert not Lead.objects.filter(pk=lead.pk).exists()
     attempt.refresh_from_db()
@@ -225,7 +225,7 @@ def test_erase_from_any_caller_scrubs_admin_history_and_export_filters(admin_use
     )
     LeadExport.objects.create(row_count=1, filters={"q": "gone@example.com"}, source="command")
 
-    lead_erase(lead=lead)
+    leads_erase(leads=Lead.objects.filter(pk=lead.pk))
 
     assert not Lead.objects.exists()
     assert "gone@" not in LogEntry.objects.get().object_repr.lower()

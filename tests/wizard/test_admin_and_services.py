@@ -9,9 +9,9 @@ from wizard.models import Attempt, Choice, Questionnaire, Recommendation
 from wizard.questionnaires import active_weights, questionnaire_weights
 from wizard.services import (
     attempt_complete,
-    attempt_erase_personal_data,
     attempt_record_answer,
     attempt_start,
+    attempts_erase_personal_data,
     questionnaire_activate,
 )
 from wizard.views import step_url
@@ -127,7 +127,7 @@ def test_erase_personal_data_blanks_tracking_and_keeps_the_result(make_questionn
         attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
     )
 
-    attempt_erase_personal_data(attempt=attempt)
+    attempts_erase_personal_data(attempts=Attempt.objects.filter(pk=attempt.pk))
 
     attempt.refresh_from_db()
     assert (attempt.utm_source, attempt.utm_campaign, attempt.referrer) == ("", "", "")
