@@ -12,8 +12,8 @@ from integrations.models import Delivery, RemoteContact
 from integrations.services import deliveries_retry
 from leads.models import Lead
 from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
+from tests.conftest import make_attempt
 from tests.integrations.conftest import make_connection
-from tests.leads.conftest import make_attempt
 
 pytestmark = pytest.mark.django_db
 

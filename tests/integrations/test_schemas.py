@@ -13,8 +13,8 @@ from integrations.models import EventType
 from integrations.services import endpoint_send_test
 from leads.models import Lead
 from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
+from tests.conftest import make_attempt
 from tests.integrations.conftest import make_endpoint, verified
-from tests.leads.conftest import make_attempt
 
 pytestmark = pytest.mark.django_db
 

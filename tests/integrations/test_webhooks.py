@@ -20,6 +20,7 @@ from integrations.services import (
 )
 from leads.models import Lead
 from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
+from tests.conftest import make_attempt
 from tests.integrations.conftest import (
     csrf_client,
     make_endpoint,
@@ -28,7 +29,6 @@ from tests.integrations.conftest import (
     verifies,
 )
 from tests.integrations.test_schemas import documented_schemas
-from tests.leads.conftest import make_attempt
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ from leads import admin as leads_admin
 from leads.admin import EstimatedCountPaginator, LeadAdmin
 from leads.export import BOM
 from leads.models import Lead, LeadErasure, LeadExport
+from tests.conftest import make_attempt
 from tests.leads.conftest import make_lead, submit_form
-from wizard.models import Attempt, Questionnaire
+from wizard.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +31,6 @@ def make_staff(username: str, *codenames: str) -> User:
     user = User.objects.create_user(username, password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     return user
-
-
-def make_attempt(**fields) -> Attempt:
-    questionnaire = Questionnaire.objects.create(name="Admin test")
-    return Attempt.objects.create(questionnaire=questionnaire, **fields)
 
 
 def rows_of(response) -> list[dict[str, str]]:

@@ -21,8 +21,8 @@ from leads.export import (
 )
 from leads.models import Lead, LeadExport
 from leads.services import leads_export
+from tests.conftest import make_attempt
 from tests.leads.conftest import make_lead
-from wizard.models import Attempt, Questionnaire
 
 pytestmark = pytest.mark.django_db
 
@@ -58,11 +58,6 @@ def parse(data: bytes) -> list[dict[str, str]]:
 
 def export_bytes(queryset) -> bytes:
     return b"".join(LeadsCsv(queryset))
-
-
-def make_attempt(**fields) -> Attempt:
-    questionnaire = Questionnaire.objects.create(name="Export test")
-    return Attempt.objects.create(questionnaire=questionnaire, **fields)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ from leads.services import (
     leads_erase,
 )
 from leads.tasks import send_lead_mail
-from tests.leads.conftest import make_attempt, make_lead, owed
+from tests.conftest import make_attempt
+from tests.leads.conftest import make_lead, owed
 
 pytestmark = pytest.mark.django_db
 
