@@ -1,5 +1,7 @@
 """Site content: the two certifications and the page copy marketers edit in the admin."""
 
+from collections.abc import Sequence
+
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
@@ -66,9 +68,16 @@ class Certification(models.Model):
         paragraphs = self.summary.replace("\r\n", "\n").split("\n\n")
         return [" ".join(part.split()) for part in paragraphs if part.strip()]
 
-    def comparison_rows(self) -> list[tuple[str, str]]:
-        """(label, value) for each row of the key-differences table."""
-        return [(label, getattr(self, field)) for field, label in self.COMPARISON_ROWS]
+    @classmethod
+    def comparison_table(
+        cls, certifications: Sequence["Certification"]
+    ) -> list[tuple[str, list[tuple["Certification", str]]]]:
+        """The key-differences table, one row per COMPARISON_ROWS field: its label and
+        each certification's value (for /compare/ and the PDF guide)."""
+        return [
+            (label, [(c, getattr(c, field)) for c in certifications])
+            for field, label in cls.COMPARISON_ROWS
+        ]
 
     def _points(self, kind: str) -> list["CertificationPoint"]:
         # Filtered in Python so for_pages()'s single prefetch serves all three lists.

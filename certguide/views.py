@@ -98,11 +98,7 @@ def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) 
 @cached_page
 def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     certifications = list(Certification.objects.order_by("order", "code"))
-    # One table row per comparison field: (label, [(certification, value), ...]).
-    rows = [
-        (label, [(c, getattr(c, field)) for c in certifications])
-        for field, label in Certification.COMPARISON_ROWS
-    ]
+    rows = Certification.comparison_table(certifications)
     return _render_page(
         request,
         "compare",

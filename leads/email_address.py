@@ -2,12 +2,9 @@
 
 from django.core.exceptions import ValidationError
 
+from certguide.campaign import has_control_characters
+
 MAX_LENGTH = 254
-
-
-def has_control_characters(value: str) -> bool:
-    """True if the text holds NUL or another control character (C0, DEL or C1)."""
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value)
 
 
 def normalise_email(value: str) -> str:

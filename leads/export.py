@@ -27,15 +27,15 @@ import functools
 import io
 import unicodedata
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from psycopg import ClientCursor
 
 from certguide.campaign import UTM_KEYS
-from leads.models import Lead, LeadExport
+from leads.models import LeadQuerySet
 
 BOM = "\ufeff".encode()
 # Characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
@@ -192,11 +192,6 @@ def iso_utc_sql(column: str) -> str:
     return f"replace(date_trunc('second', {column} AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z'"
 
 
-def _ordered(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
-    # Oldest first, like Lead.objects.exportable(): an export reads as a history.
-    return queryset.order_by("created_at", "id")
-
-
 class LeadsCsv:
     """The CSV of ``queryset`` as an iterator of byte chunks; counts rows as it goes.
 
@@ -204,8 +199,8 @@ class LeadsCsv:
     even before the database has produced a row.
     """
 
-    def __init__(self, queryset: QuerySet[Lead]) -> None:
-        self.queryset = _ordered(queryset)
+    def __init__(self, queryset: LeadQuerySet) -> None:
+        self.queryset = queryset.exportable()
         self.row_count = 0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -291,34 +286,3 @@ class LeadsCsv:
                         block.clear()
             if block:
                 yield bytes(block)
-
-
-def export_leads_csv(queryset: QuerySet[Lead], out: BinaryIO) -> int:
-    """Write the CSV of ``queryset`` to the binary file ``out``; return the row count."""
-    leads_csv = LeadsCsv(queryset)
-    for chunk in leads_csv:
-        out.write(chunk)
-    return leads_csv.row_count
-
-
-def recorded_export(
-    queryset: QuerySet[Lead],
-    *,
-    user: Any,
-    filters: dict[str, Any],
-    source: str,
-) -> Iterator[bytes]:
-    """Stream the CSV of ``queryset`` and record a LeadExport when the stream ends.
-
-    The record is written in ``finally``: when the stream completes, fails, or is
-    closed because the client went away (the WSGI server closes the response, which
-    closes this generator), it holds the rows actually sent. Counting first instead
-    would cost a second scan and could disagree with what left.
-    """
-    leads_csv = LeadsCsv(queryset)
-    try:
-        yield from leads_csv
-    finally:
-        LeadExport.objects.create(
-            user=user, row_count=leads_csv.row_count, filters=filters, source=source
-        )

@@ -1,4 +1,3 @@
-import re
 import unicodedata
 import uuid
 from collections.abc import Mapping
@@ -9,17 +8,23 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
 from django.urls import reverse
 
-from certguide.campaign import UTM_KEYS, clean_tracking_value
+from certguide.campaign import (
+    PLACEMENT_PATTERN,
+    UTM_KEYS,
+    Tracking,
+    clean_placement,
+    clean_referrer,
+    clean_tracking_value,
+    has_control_characters,
+)
 from leads.consent import CONSENT_TEXT
-from leads.email_address import MAX_LENGTH, has_control_characters, normalise_email
+from leads.email_address import MAX_LENGTH, normalise_email
 from leads.models import Lead
 from wizard.models import Attempt
-from wizard.services import clean_referrer
 
 # Carried from the page that sent the visitor here; tampering shows as a form error.
 TRACKING_FIELDS = ["placement", *UTM_KEYS, "referrer"]
 HIDDEN_FIELDS = ["result", *TRACKING_FIELDS]
-PLACEMENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 FIELD_MAX_LENGTH = {name: Lead._meta.get_field(name).max_length for name in TRACKING_FIELDS}
 
 
@@ -56,10 +61,9 @@ def tidy_tracking_value(name: str, value: str) -> str:
     """A URL parameter made safe to carry: control characters out, cut to the column."""
     if name == "referrer":
         return _outside_referrer(value)
-    value = clean_tracking_value(value, max_length=FIELD_MAX_LENGTH[name])
     if name == "placement":
-        return value if PLACEMENT_PATTERN.match(value) else ""
-    return value
+        return clean_placement(value)
+    return clean_tracking_value(value, max_length=FIELD_MAX_LENGTH[name])
 
 
 def _hidden_tracking_field(name: str) -> forms.CharField:
@@ -191,5 +195,5 @@ class SignupForm(forms.Form):
     def has_tracking_errors(self) -> bool:
         return any(name in self.errors for name in TRACKING_FIELDS)
 
-    def tracking(self) -> dict[str, str]:
-        return {name: self.cleaned_data[name] for name in TRACKING_FIELDS}
+    def tracking(self) -> Tracking:
+        return Tracking.from_values(self.cleaned_data)

@@ -164,11 +164,11 @@ class _Writer:
             header.cell("")
             for cert in certifications:
                 header.cell(latin1(f"{cert.name} ({cert.code})"))
-            for field, label in Certification.COMPARISON_ROWS:
+            for label, cells in Certification.comparison_table(certifications):
                 row = table.row()
                 row.cell(latin1(label))
-                for cert in certifications:
-                    row.cell(latin1(getattr(cert, field)))
+                for _, value in cells:
+                    row.cell(latin1(value))
         pdf.ln(4)
 
 

@@ -27,12 +27,6 @@ class LeadQuerySet(models.QuerySet):
     def pending(self) -> "LeadQuerySet":
         return self.filter(status=Lead.Status.PENDING)
 
-    def confirmed(self) -> "LeadQuerySet":
-        return self.filter(status=Lead.Status.CONFIRMED)
-
-    def unsubscribed(self) -> "LeadQuerySet":
-        return self.filter(status=Lead.Status.UNSUBSCRIBED)
-
     def mail_due(self, *, now: datetime) -> "LeadQuerySet":
         """Leads owed a mail that a sender may take now: waiting and due, or claimed by a
         sender whose lease ran out (it died mid-send). Not unsubscribed ones, unless they
@@ -42,7 +36,8 @@ class LeadQuerySet(models.QuerySet):
         ).exclude(status=Lead.Status.UNSUBSCRIBED, pending_signup={})
 
     def exportable(self) -> "LeadQuerySet":
-        return self.select_related("attempt").order_by("created_at", "id")
+        """In the export's order: oldest first, so an export reads as a history."""
+        return self.order_by("created_at", "id")
 
     def with_email(self, email: str) -> "LeadQuerySet":
         """The lead with this address whatever its case (the unique constraint's rule)."""

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,10 +15,18 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from leads.email_address import has_control_characters, mailbox, normalise_email
+from certguide.campaign import Tracking, has_control_characters
+from leads.email_address import mailbox, normalise_email
+from leads.export import LeadsCsv
 from leads.mail import MailKind, build_message, mail_awaited
 from leads.models import Lead, LeadErasure, LeadExport, RecipientMailCount
-from leads.signals import lead_confirmed, lead_erased, lead_unsubscribed, lead_updated
+from leads.signals import (
+    lead_confirmed,
+    lead_erased,
+    lead_unsubscribed,
+    lead_updated,
+    mail_owed,
+)
 from wizard.models import Attempt
 from wizard.services import attempts_erase_personal_data
 
@@ -63,24 +72,12 @@ def _owe_mail(*, lead: Lead, kind: MailKind, now: datetime) -> list[str]:
     lead.mail_due_at = lead.mail_requested_at = now
     lead.mail_claim = None
     # Read lead.pk at commit time: a new lead has none until it is inserted.
-    transaction.on_commit(lambda: _nudge_sender(lead_id=lead.pk))
+    transaction.on_commit(lambda: _announce_owed_mail(lead_id=lead.pk))
     return [*OWED_MAIL_FIELDS, "mail_requested_at"]
 
 
-def _nudge_sender(*, lead_id: int) -> None:
-    # The task is looked up when a transaction commits, so at import time only tasks
-    # import services.
-    from leads.tasks import send_lead_mail
-
-    try:
-        send_lead_mail.enqueue(lead_id)
-    except Exception as error:  # The queue is down: the mail stays owed for the sweep.
-        logger.warning(
-            "Mail to lead %s not queued (%s: %s); send_pending_emails will send it.",
-            lead_id,
-            type(error).__name__,
-            error,
-        )
+def _announce_owed_mail(*, lead_id: int) -> None:
+    mail_owed.send(sender=Lead, lead_id=lead_id)
 
 
 def _mailed_recently(lead: Lead) -> bool:
@@ -150,13 +147,7 @@ def lead_subscribe(
     consent_version: str,
     first_name: str = "",
     attempt: Attempt | None = None,
-    placement: str = "",
-    utm_source: str = "",
-    utm_medium: str = "",
-    utm_campaign: str = "",
-    utm_term: str = "",
-    utm_content: str = "",
-    referrer: str = "",
+    tracking: Tracking | None = None,
 ) -> Lead:
     """Record a consented sign-up and send the mail that fits the address's state.
 
@@ -192,13 +183,7 @@ def lead_subscribe(
                 consent_version=consent_version,
                 attempt=attempt,
                 outcome=outcome,
-                placement=placement,
-                utm_source=utm_source,
-                utm_medium=utm_medium,
-                utm_campaign=utm_campaign,
-                utm_term=utm_term,
-                utm_content=utm_content,
-                referrer=referrer,
+                **(tracking or Tracking()).fields(),
             )
             if may_mail:
                 _owe_mail(lead=lead, kind=MailKind.CONFIRMATION, now=now)
@@ -403,9 +388,24 @@ def leads_erase(*, leads: QuerySet[Lead]) -> int:
     return erased
 
 
-def lead_erase(*, lead: Lead) -> None:
-    """Erase one lead on request (GDPR); see :func:`leads_erase`."""
-    leads_erase(leads=Lead.objects.filter(pk=lead.pk))
+def leads_export(
+    *, leads: QuerySet[Lead], user: Any, filters: dict[str, Any], source: str
+) -> Iterator[bytes]:
+    """Stream the CSV of `leads` and record a LeadExport (who, which filters, how many
+    rows) when the stream ends.
+
+    The record is written in ``finally``: when the stream completes, fails, or is
+    closed because the client went away (the WSGI server closes the response, which
+    closes this generator), it holds the rows actually sent. Counting first instead
+    would cost a second scan and could disagree with what left.
+    """
+    leads_csv = LeadsCsv(leads)
+    try:
+        yield from leads_csv
+    finally:
+        LeadExport.objects.create(
+            user=user, row_count=leads_csv.row_count, filters=filters, source=source
+        )
 
 
 def lead_purge_unconfirmed(*, older_than: timedelta) -> int:
@@ -536,5 +536,5 @@ def lead_mail_retry(*, leads: QuerySet[Lead]) -> int:
             mail_state=Lead.MailState.OWED, mail_attempts=0, mail_due_at=timezone.now()
         )
         for lead_id in ids:
-            transaction.on_commit(lambda lead_id=lead_id: _nudge_sender(lead_id=lead_id))
+            transaction.on_commit(lambda lead_id=lead_id: _announce_owed_mail(lead_id=lead_id))
     return retried

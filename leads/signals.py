@@ -14,3 +14,8 @@ lead_updated = Signal()
 lead_unsubscribed = Signal()
 # lead=Lead, about to be deleted on request (GDPR).
 lead_erased = Signal()
+# lead_id=int, sent once the transaction that made a mail owed to that lead has committed
+# (unlike the others, after the commit: a rollback owes nothing). leads.tasks listens
+# (connected in LeadsConfig.ready()) and queues a sender, so tasks import services and
+# never the other way round.
+mail_owed = Signal()

@@ -88,7 +88,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 first_name=form.cleaned_data["first_name"],
                 consent_version=CONSENT_VERSION,
                 attempt=form.attempt,
-                **form.tracking(),
+                tracking=form.tracking(),
             )
             return redirect("leads:check_email")
         form.repair_hidden_fields()

@@ -1,7 +1,11 @@
 import os
+from datetime import datetime
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
+
+from wizard.models import Attempt, Questionnaire, Recommendation
 
 
 def pytest_collection_modifyitems(config, items):
@@ -118,3 +122,41 @@ def real_redis(settings):
     cache.clear()
     yield cache
     cache.clear()
+
+
+def make_attempt(
+    *,
+    questionnaire: Questionnaire | None = None,
+    outcome: str = Recommendation.CSPO,
+    csm_score: int | None = 35,
+    cspo_score: int | None = 80,
+    at: datetime | None = None,
+    **fields,
+) -> Attempt:
+    """A quiz attempt, completed with `outcome` and a frozen result like attempt_complete's;
+    with outcome="" one still in progress (at its `step`). On `questionnaire` (or
+    `questionnaire_id`), else on a new inactive one. `at`: when it started (and, if
+    completed, finished), for tests that count by date."""
+    if questionnaire is None and "questionnaire_id" not in fields:
+        questionnaire = Questionnaire.objects.create(name="Test questionnaire")
+    moment = at or timezone.now()
+    defaults: dict = {"outcome": outcome}
+    if questionnaire is not None:
+        defaults["questionnaire"] = questionnaire
+    if outcome:
+        defaults |= {
+            "completed_at": moment,
+            "csm_score": csm_score,
+            "cspo_score": cspo_score,
+            "result": {
+                "answers": [
+                    {"question": "What energises you?", "choices": ["Shaping the product"]}
+                ],
+                "reasons": ["You are energised by deciding what the product should be."],
+            },
+        }
+    attempt = Attempt.objects.create(**(defaults | fields))
+    if at is not None:  # started_at is set on insert; move it as the test asks.
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=at)
+        attempt.started_at = at
+    return attempt

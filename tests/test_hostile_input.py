@@ -7,7 +7,6 @@ pending lead and a completed quiz attempt; after it, those rows must be exactly 
 
 import hashlib
 import importlib
-import io
 import json
 import re
 import unicodedata
@@ -22,12 +21,12 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
-from django.utils import timezone
 
 from certguide.campaign import UTM_KEYS
-from leads.export import export_leads_csv
+from leads.export import LeadsCsv
 from leads.models import Lead, TrainingMaterial
 from leads.tokens import Purpose, make_token
+from tests.conftest import make_attempt
 from tests.leads.conftest import make_lead, visitor_signup
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import active_weights
@@ -80,27 +79,17 @@ SIGNUP_FIELDS = [
 CONTENT_PAGES = ["/", "/compare/", "/choose/", "/certifications/csm/", "/certifications/cspo/"]
 
 
-def make_attempt(**fields) -> Attempt:
-    defaults = {
-        "questionnaire_id": active_weights().id,
-        "completed_at": timezone.now(),
-        "csm_score": 70,
-        "cspo_score": 40,
-        "outcome": Recommendation.CSM,
-        "result": {
-            "answers": [{"question": "What energises you?", "choices": ["Helping a team"]}],
-            "reasons": ["You like removing obstacles."],
-        },
-        "utm_source": "newsletter",
-    }
-    return Attempt.objects.create(**(defaults | fields))
-
-
 class Stored:
     """The rows that exist before the hostile request, to compare with after it."""
 
     def __init__(self) -> None:
-        self.attempt = make_attempt()
+        self.attempt = make_attempt(
+            questionnaire_id=active_weights().id,
+            outcome=Recommendation.CSM,
+            csm_score=70,
+            cspo_score=40,
+            utm_source="newsletter",
+        )
         self.lead = make_lead(
             status=Lead.Status.CONFIRMED,
             placement="home-hero",
@@ -513,8 +502,7 @@ def test_hostile_values_that_were_stored_are_escaped_in_the_admin_and_neutralise
     Lead.objects.filter(email="eve@example.com").update(first_name=SCRIPT)
     lead = Lead.objects.get(email="eve@example.com")
     assert "letters, spaces, apostrophes and hyphens only" in refused.text
-    out = io.BytesIO()
-    export_leads_csv(Lead.objects.filter(pk=lead.pk), out)
+    exported = b"".join(LeadsCsv(Lead.objects.filter(pk=lead.pk)))
 
     pages = [
         admin_client.get("/admin/leads/lead/"),
@@ -528,7 +516,7 @@ def test_hostile_values_that_were_stored_are_escaped_in_the_admin_and_neutralise
         html = page.content.decode()
         assert SCRIPT not in html
         assert "&lt;script&gt;" in html
-    csv_text = out.getvalue().decode("utf-8-sig")
+    csv_text = exported.decode("utf-8-sig")
     assert "'=cmd|" in csv_text
     assert ",=cmd|" not in csv_text
 

@@ -19,8 +19,8 @@ from django.urls import reverse
 from certguide.models import Certification
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
-from tests.conftest import Visitor
-from tests.leads.conftest import make_attempt, make_lead
+from tests.conftest import Visitor, make_attempt
+from tests.leads.conftest import make_lead
 from wizard.models import Questionnaire, Recommendation
 from wizard.services import attempt_start
 from wizard.views import result_url, step_url

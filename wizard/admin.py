@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -72,6 +72,9 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name"]
     fields = ["name", "is_active", "both_margin"]
+    # Activation switches the one active before off: only questionnaire_activate does
+    # that, through the change page's button or the list's action.
+    readonly_fields = ["is_active"]
     inlines = [QuestionInline]
     actions = ["make_active"]
     change_form_template = "admin/wizard/questionnaire/change_form.html"
@@ -106,7 +109,23 @@ class QuestionnaireAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.scoring_preview_view),
             name="wizard_questionnaire_scoring_preview",
         )
-        return [preview, *super().get_urls()]
+        activate = path(
+            "<path:object_id>/activate/",
+            self.admin_site.admin_view(self.activate_view),
+            name="wizard_questionnaire_activate",
+        )
+        return [preview, activate, *super().get_urls()]
+
+    def activate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The change page's "Make this the questionnaire visitors take" button."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        questionnaire = get_object_or_404(Questionnaire, pk=object_id)
+        if not self.has_change_permission(request, questionnaire):
+            raise PermissionDenied
+        questionnaire_activate(questionnaire=questionnaire)
+        self.message_user(request, f"“{questionnaire}” is now the questionnaire visitors take.")
+        return redirect("admin:wizard_questionnaire_change", questionnaire.pk)
 
     def scoring_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Every way to answer the questionnaire, scored: what the weights really do."""

@@ -3,7 +3,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 
-from certguide.campaign import UTM_KEYS
+from certguide.campaign import UTM_KEYS, Tracking
 from wizard.scoring import QuestionWeights
 
 
@@ -28,14 +28,10 @@ class StartForm(forms.Form):
             StrictButton(label, type="submit", css_class="btn-primary btn-lg"),
         )
 
-    def tracking(self) -> dict[str, object]:
-        """The values for attempt_start, which trims or drops bad ones; never refused (a
-        value a field rejects, such as one with a NUL byte, is simply not carried)."""
-        data = self.cleaned_data
-        return {
-            "utm": {n: data.get(n, "") for n in UTM_KEYS},
-            "referrer": data.get("referrer", ""),
-        }
+    def tracking(self) -> Tracking:
+        """Where the visitor came from, cleaned; never refused (a value a field rejects,
+        such as one with a NUL byte, is simply not carried)."""
+        return Tracking.from_values(self.cleaned_data)
 
 
 class AnswerForm(forms.Form):

@@ -8,14 +8,12 @@ storage instead of its URL (two tabs would mix), and need sticky state across in
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from certguide.campaign import UTM_KEYS, clean_tracking_value
+from certguide.campaign import UTM_KEYS, Tracking
 from wizard.models import Attempt, Questionnaire
 from wizard.scoring import QuestionnaireWeights, QuestionWeights, route, score, valid_answer
 from wizard.signals import quiz_completed
@@ -45,48 +43,13 @@ class AnswersMissing(WizardError):
         self.first_missing = first_missing
 
 
-def is_own_site(host: str) -> bool:
-    """True for SITE_URL's host or one of ALLOWED_HOSTS (".example.com" covers subdomains)."""
-    host = host.lower().rstrip(".")
-    own = [urlsplit(settings.SITE_URL).hostname or "", *settings.ALLOWED_HOSTS]
-    return any(
-        host == name.lower() or (name.startswith(".") and host.endswith(name.lower()))
-        for name in own
-        if name and name != "*"
-    )
-
-
-def clean_referrer(value: str) -> str:
-    """An http(s) URL of another site, of at most 500 characters, or "" for anything else.
-
-    Our own pages are no referrer worth keeping, and their URLs may carry link tokens or
-    attempt ids (the nav's quiz link on an unsubscribe page sends that page's URL).
-    """
-    cleaned = clean_tracking_value(value, max_length=500)
-    try:
-        parts = urlsplit(cleaned)
-        host = parts.hostname or ""
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.netloc or is_own_site(host):
-        return ""
-    return cleaned
-
-
 @transaction.atomic
-def attempt_start(
-    *, questionnaire_id: int, utm: Mapping[str, str] | None = None, referrer: str = ""
-) -> Attempt:
-    """Start an attempt at the questionnaire, keeping where the visitor came from."""
-    tracking = {
-        name: clean_tracking_value(
-            str((utm or {}).get(name, "")),
-            max_length=Attempt._meta.get_field(name).max_length,
-        )
-        for name in UTM_KEYS
-    }
+def attempt_start(*, questionnaire_id: int, tracking: Tracking | None = None) -> Attempt:
+    """Start an attempt at the questionnaire, keeping where the visitor came from (its
+    utm_* values and referrer; an attempt has no placement)."""
+    tracking = tracking or Tracking()
     return Attempt.objects.create(
-        questionnaire_id=questionnaire_id, referrer=clean_referrer(referrer), **tracking
+        questionnaire_id=questionnaire_id, referrer=tracking.referrer, **tracking.utm()
     )
 
 
@@ -220,14 +183,6 @@ def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Atte
         setattr(attempt, name, value)
     quiz_completed.send(sender=Attempt, attempt=attempt)
     return attempt
-
-
-@transaction.atomic
-def attempt_erase_personal_data(*, attempt: Attempt) -> None:
-    """Blank where the visitor came from (utm_* and referrer); answers are not personal."""
-    attempts_erase_personal_data(attempts=Attempt.objects.filter(pk=attempt.pk))
-    for name in (*UTM_KEYS, "referrer"):
-        setattr(attempt, name, "")
 
 
 @transaction.atomic

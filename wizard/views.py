@@ -99,7 +99,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = StartForm(request.POST)
         form.is_valid()  # Its errors are never shown: see StartForm.tracking().
-        attempt = attempt_start(questionnaire_id=weights.id, **form.tracking())
+        attempt = attempt_start(questionnaire_id=weights.id, tracking=form.tracking())
         response = redirect(step_url(attempt, 1))
         _remember(request, response, attempt)
         return response

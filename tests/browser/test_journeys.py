@@ -280,3 +280,28 @@ def test_a_material_a_marketer_uploads_downloads_from_the_visitors_page(
     download = download_info.value
     assert download.suggested_filename == "sprint-review-checklist.pdf"
     assert Path(download.path()).read_bytes() == handout
+
+
+def test_marketer_switches_the_quiz_to_another_questionnaire_by_keyboard(page, live_server):
+    from wizard.models import Questionnaire
+
+    seeded = Questionnaire.objects.active().get()
+    spring = Questionnaire.objects.create(name="Spring quiz", is_active=False)
+    log_in_as_marketer(page, live_server)
+    page.goto(f"{live_server.url}/admin/wizard/questionnaire/{spring.pk}/change/")
+    # The form shows whether it is active but offers no box to tick.
+    assert page.locator("input[name=is_active]").count() == 0
+    screenshot(page, "admin-questionnaire-activate")
+
+    tab_to(page, "Make this the questionnaire visitors take")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messagelist")
+
+    assert "“Spring quiz” is now the questionnaire visitors take." in (
+        page.locator(".messagelist").inner_text()
+    )
+    assert page.get_by_role("button", name="Make this the questionnaire").count() == 0
+    screenshot(page, "admin-questionnaire-activated")
+    assert Questionnaire.objects.active().get() == spring
+    seeded.refresh_from_db()
+    assert not seeded.is_active

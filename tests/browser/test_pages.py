@@ -6,7 +6,8 @@ from django.template.loader import render_to_string
 from leads.models import Lead
 from leads.tokens import Purpose
 from tests.browser.conftest import check_page
-from tests.leads.conftest import make_attempt, make_lead, token_for
+from tests.conftest import make_attempt
+from tests.leads.conftest import make_lead, token_for
 
 # Content pages are in test_content.py, the quiz in test_wizard.py, the sign-up form and
 # materials in test_journeys.py; these are the remaining pages a visitor can reach.

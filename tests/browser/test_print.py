@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.leads.conftest import make_attempt
+from tests.conftest import make_attempt
 from wizard.models import Recommendation
 
 SCREEN_ONLY = (

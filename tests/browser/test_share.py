@@ -2,7 +2,7 @@
 link without it, and the card the Open Graph tags point at."""
 
 from tests.browser.conftest import tab_to
-from tests.leads.conftest import make_attempt
+from tests.conftest import make_attempt
 from wizard.models import Recommendation
 
 

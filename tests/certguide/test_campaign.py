@@ -5,7 +5,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.http import QueryDict
 
-from certguide.campaign import campaign_params
+from certguide.campaign import (
+    Tracking,
+    campaign_params,
+    clean_tracking_value,
+    has_control_characters,
+)
 
 from .conftest import PUBLIC_PAGES
 
@@ -94,3 +99,39 @@ def test_campaign_values_are_html_escaped_in_links(visitor):
 )
 def test_campaign_params_keep_only_clean_utm_values(query, kept):
     assert campaign_params(QueryDict(query)) == kept
+
+
+def test_tracking_is_cleaned_once_for_attempts_and_leads():
+    tracking = Tracking.from_values(
+        {
+            "utm_source": " news\u200bletter\x00 ",
+            "utm_term": "y" * 150,
+            "placement": "not a placement!",
+            "referrer": "http://testserver/free-training/materials/secret/",
+            "unknown": "dropped",
+        }
+    )
+
+    assert tracking == Tracking(utm_source="newsletter", utm_term="y" * 100)
+    assert Tracking(referrer="javascript:alert(1)").referrer == ""
+    assert Tracking(placement="home-hero", referrer="https://example.org/a").fields() == {
+        **dict.fromkeys(
+            ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"), ""
+        ),
+        "placement": "home-hero",
+        "referrer": "https://example.org/a",
+    }
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x85", "\u200b", "\u202e", "\ufeff"])
+def test_one_definition_of_control_characters_for_tracking_and_email(character):
+    """Control (Cc) and format (Cf) characters: the email check used to let the
+    invisible format ones (zero-width space, bidi override, BOM) through."""
+    from django.core.exceptions import ValidationError
+
+    from leads.email_address import normalise_email
+
+    assert has_control_characters(f"a{character}b")
+    assert clean_tracking_value(f"a{character}b", max_length=10) == "ab"
+    with pytest.raises(ValidationError, match="control characters"):
+        normalise_email(f"ada{character}@example.com")

@@ -18,10 +18,11 @@ def test_both_certifications_are_seeded_with_complete_content(django_assert_num_
 
 
 @pytest.mark.django_db
-def test_comparison_rows_follow_the_table_order():
+def test_comparison_table_follows_the_table_order():
     csm = Certification.objects.get(slug="csm")
+    cspo = Certification.objects.get(slug="cspo")
 
-    rows = csm.comparison_rows()
+    rows = Certification.comparison_table([csm, cspo])
 
     assert [label for label, _ in rows] == [
         "Focus",
@@ -30,7 +31,7 @@ def test_comparison_rows_follow_the_table_order():
         "Main goal",
         "Target audience",
     ]
-    assert rows[1] == ("Primary role", csm.primary_role)
+    assert rows[1] == ("Primary role", [(csm, csm.primary_role), (cspo, cspo.primary_role)])
 
 
 @pytest.mark.django_db

@@ -7,12 +7,13 @@ import json
 
 import pytest
 
+from certguide.campaign import Tracking
 from integrations.models import Delivery, RemoteContact
 from integrations.services import deliveries_retry
 from leads.models import Lead
-from leads.services import lead_confirm, lead_erase, lead_subscribe, lead_unsubscribe
+from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
+from tests.conftest import make_attempt
 from tests.integrations.conftest import make_connection
-from tests.leads.conftest import make_attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def confirm(commits, email="Ada@Example.com", **fields) -> Lead:
             email=email,
             first_name="Ada",
             consent_version="2026-11",
-            placement="home-hero",
+            tracking=Tracking(placement="home-hero"),
             attempt=make_attempt(),
             **fields,
         )
@@ -79,7 +80,7 @@ def test_mailchimp_unsubscribe_and_erase(server, commits):
     with commits():
         lead_unsubscribe(lead=lead)
     with commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
 
     members = "/lists/aud1/members"
     assert requests(server)[-2:] == [
@@ -167,7 +168,7 @@ def test_brevo_upserts_into_the_list_with_attributes_then_unsubscribes_and_delet
     with commits():
         lead_unsubscribe(lead=lead)
     with commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
     assert requests(server)[-2:] == [
         ("PUT", "/contacts/Ada%40example.com"),
         ("DELETE", "/contacts/41"),
@@ -230,7 +231,7 @@ def test_kit_upserts_the_subscriber_tags_it_and_unsubscribes_on_unsubscribe_and_
     with commits():
         lead_unsubscribe(lead=lead)
     with commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
     assert requests(server)[-2:] == [("POST", "/subscribers/3001/unsubscribe")] * 2
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
 

@@ -8,12 +8,13 @@ import pytest
 from django.conf import settings
 from jsonschema import Draft202012Validator
 
+from certguide.campaign import Tracking
 from integrations.models import EventType
 from integrations.services import endpoint_send_test
 from leads.models import Lead
-from leads.services import lead_confirm, lead_erase, lead_subscribe, lead_unsubscribe
+from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
+from tests.conftest import make_attempt
 from tests.integrations.conftest import make_endpoint, verified
-from tests.leads.conftest import make_attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_real_payloads_match_their_schemas(server, django_capture_on_commit_call
             first_name="Ada",
             consent_version="2026-11",
             attempt=make_attempt(),
-            utm_source="newsletter",
+            tracking=Tracking(utm_source="newsletter"),
         )
         lead_confirm(lead=lead)
     with commits():
@@ -53,7 +54,7 @@ def test_real_payloads_match_their_schemas(server, django_capture_on_commit_call
     with commits():
         lead_unsubscribe(lead=Lead.objects.get())
     with commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
     with commits():
         endpoint_send_test(endpoint=endpoint)
     with commits():

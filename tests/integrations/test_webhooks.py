@@ -9,6 +9,7 @@ from django.core import serializers
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from certguide.campaign import Tracking
 from integrations.models import Delivery, Endpoint, Event, RemoteContact
 from integrations.payloads import email_digest
 from integrations.services import (
@@ -18,7 +19,8 @@ from integrations.services import (
     endpoint_rotate_secret,
 )
 from leads.models import Lead
-from leads.services import lead_confirm, lead_erase, lead_subscribe, lead_unsubscribe
+from leads.services import lead_confirm, lead_subscribe, lead_unsubscribe, leads_erase
+from tests.conftest import make_attempt
 from tests.integrations.conftest import (
     csrf_client,
     make_endpoint,
@@ -27,7 +29,6 @@ from tests.integrations.conftest import (
     verifies,
 )
 from tests.integrations.test_schemas import documented_schemas
-from tests.leads.conftest import make_attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,9 @@ def test_a_wrong_secret_fails_the_official_verifier(server, run_commits):
 def test_the_payload_carries_the_result_tracking_and_consent(server, run_commits):
     _, secret = make_endpoint(server.url)
     attempt = make_attempt()
-    confirmed_lead(run_commits, attempt=attempt, placement="home-hero", utm_source="news")
+    confirmed_lead(
+        run_commits, attempt=attempt, tracking=Tracking(placement="home-hero", utm_source="news")
+    )
 
     body = verified(server.seen[0], secret)
     data = body["data"]
@@ -102,7 +105,7 @@ def test_pending_leads_are_never_sent(server, run_commits):
         lead = lead_subscribe(email="ada@example.com", consent_version="2026-11")
         lead_unsubscribe(lead=lead)
     with run_commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
 
     assert server.seen == []
     assert not Event.objects.exists()
@@ -301,7 +304,7 @@ def test_an_erase_leaves_no_address_in_any_delivery_log(server, server_factory, 
     lead_id = lead.pk
 
     with run_commits():
-        lead_erase(lead=Lead.objects.get())
+        leads_erase(leads=Lead.objects.all())
 
     logged = serializers.serialize(
         "json",
@@ -341,7 +344,8 @@ def test_a_completed_quiz_is_sent_without_personal_data(server, run_commits):
     question = questionnaire.questions.create(order=0, text="What energises you?")
     choice = question.choices.create(order=0, text="Teams", csm_points=3, explanation="Teams")
     attempt = attempt_start(
-        questionnaire_id=questionnaire.pk, utm={"utm_source": "news"}, referrer="https://x.example/"
+        questionnaire_id=questionnaire.pk,
+        tracking=Tracking(utm_source="news", referrer="https://x.example/"),
     )
     weights = load_weights(questionnaire)
     with run_commits():

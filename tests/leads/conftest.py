@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
-from wizard.models import Attempt, Questionnaire, Recommendation
 
 
 class BrokenMailer(BaseEmailBackend):
@@ -54,25 +53,6 @@ def later(delta: timedelta):
     moved = timezone.now() + delta
     with mock.patch("django.utils.timezone.now", return_value=moved):
         yield moved
-
-
-def make_attempt(
-    *, outcome: str = Recommendation.CSPO, csm_score: int = 35, cspo_score: int = 80, **fields
-) -> Attempt:
-    """A completed quiz attempt with its frozen result."""
-    questionnaire = Questionnaire.objects.create(name="Test questionnaire")
-    defaults = {
-        "questionnaire": questionnaire,
-        "completed_at": timezone.now(),
-        "csm_score": csm_score,
-        "cspo_score": cspo_score,
-        "outcome": outcome,
-        "result": {
-            "answers": [{"question": "What energises you?", "choices": ["Shaping the product"]}],
-            "reasons": ["You are energised by deciding what the product should be."],
-        },
-    }
-    return Attempt.objects.create(**(defaults | fields))
 
 
 def token_for(lead: Lead, purpose: Purpose, *, age: timedelta = timedelta(0)) -> str:

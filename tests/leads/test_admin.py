@@ -13,12 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leads import admin as leads_admin
-from leads.admin import EstimatedCountPaginator, LeadAdmin
+from leads.admin import LeadAdmin
+from leads.admin import changelist as leads_changelist
+from leads.admin.changelist import EstimatedCountPaginator
 from leads.export import BOM
 from leads.models import Lead, LeadErasure, LeadExport
+from tests.conftest import make_attempt
 from tests.leads.conftest import make_lead, submit_form
-from wizard.models import Attempt, Questionnaire
+from wizard.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +32,6 @@ def make_staff(username: str, *codenames: str) -> User:
     user = User.objects.create_user(username, password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     return user
-
-
-def make_attempt(**fields) -> Attempt:
-    questionnaire = Questionnaire.objects.create(name="Admin test")
-    return Attempt.objects.create(questionnaire=questionnaire, **fields)
 
 
 def rows_of(response) -> list[dict[str, str]]:
@@ -200,7 +197,7 @@ def test_paginator_uses_the_planner_estimate_for_a_big_unfiltered_table(monkeypa
         cursor.execute("ANALYZE leads_lead")
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'leads_lead'")
         (estimate,) = cursor.fetchone()
-    monkeypatch.setattr(leads_admin, "EXACT_COUNT_BELOW", 0)
+    monkeypatch.setattr(leads_changelist, "EXACT_COUNT_BELOW", 0)
 
     with CaptureQueriesContext(connection) as queries:
         count = EstimatedCountPaginator(Lead.objects.all(), 100).count
@@ -642,7 +639,7 @@ def test_export_all_matching_counts_nothing(exporter_client, some_leads):
 
 
 def test_filter_values_come_from_the_latest_leads(admin_client, some_leads, monkeypatch):
-    monkeypatch.setattr(leads_admin, "RECENT_LEADS", 2)
+    monkeypatch.setattr(leads_changelist, "RECENT_LEADS", 2)
     Lead.objects.filter(email="ana@example.com").update(
         created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     )

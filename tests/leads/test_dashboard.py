@@ -16,8 +16,9 @@ from leads.dashboard import (
     dashboard_figures,
 )
 from leads.models import Lead
+from tests.conftest import make_attempt
 from tests.leads.conftest import make_lead
-from wizard.models import Attempt, Question, Questionnaire
+from wizard.models import Question, Questionnaire
 
 pytestmark = pytest.mark.django_db
 
@@ -36,17 +37,6 @@ def make_questionnaire(*texts: str) -> Questionnaire:
     return questionnaire
 
 
-def make_attempt(questionnaire, *, at=INSIDE, step=0, outcome="") -> Attempt:
-    attempt = Attempt.objects.create(
-        questionnaire=questionnaire,
-        step=step,
-        outcome=outcome,
-        completed_at=at if outcome else None,
-    )
-    Attempt.objects.filter(pk=attempt.pk).update(started_at=at)
-    return attempt
-
-
 def make_dated_lead(email, *, at=INSIDE, confirmed=False, **fields) -> Lead:
     lead = make_lead(email=email, confirmed_at=at if confirmed else None, **fields)
     Lead.objects.filter(pk=lead.pk).update(created_at=at)
@@ -58,12 +48,12 @@ def known_dataset():
     """Six attempts and four leads inside October 2026, one of each outside it."""
     questionnaire = make_questionnaire("What energises you?", "Your role?", "Your aim?")
     for outcome in ["CSM", "CSPO", "CSPO"]:
-        make_attempt(questionnaire, step=2, outcome=outcome)
-    make_attempt(questionnaire, step=0)
-    make_attempt(questionnaire, step=2)
-    make_attempt(questionnaire, step=2)
-    make_attempt(questionnaire, at=BEFORE, step=1)
-    make_attempt(questionnaire, at=AFTER, step=2, outcome="BOTH")
+        make_attempt(questionnaire=questionnaire, step=2, outcome=outcome, at=INSIDE)
+    make_attempt(questionnaire=questionnaire, step=0, at=INSIDE, outcome="")
+    make_attempt(questionnaire=questionnaire, step=2, at=INSIDE, outcome="")
+    make_attempt(questionnaire=questionnaire, step=2, at=INSIDE, outcome="")
+    make_attempt(questionnaire=questionnaire, at=BEFORE, step=1, outcome="")
+    make_attempt(questionnaire=questionnaire, at=AFTER, step=2, outcome="BOTH")
     make_dated_lead("a@example.com", placement="result", utm_source="newsletter", confirmed=True)
     make_dated_lead("b@example.com", placement="result", utm_source="newsletter")
     make_dated_lead("c@example.com", placement="home", utm_source="linkedin", confirmed=True)
@@ -107,9 +97,7 @@ def test_drop_off_counts_only_attempts_whose_path_reached_the_question(db):
         (through, 2, "CSPO"),
         (skipped, 0, ""),  # stopped at Q1; its projected path is not "reached"
     ]:
-        Attempt.objects.filter(
-            pk=make_attempt(questionnaire, step=step, outcome=outcome).pk
-        ).update(path=path)
+        make_attempt(questionnaire=questionnaire, step=step, outcome=outcome, at=INSIDE, path=path)
 
     figures = dashboard_figures(start=START, end=END)
 
@@ -167,7 +155,9 @@ def test_empty_range_has_zeros_not_errors(db):
 def test_query_count_is_bounded_whatever_the_size(django_assert_max_num_queries, size):
     questionnaire = make_questionnaire("Q one", "Q two")
     for n in range(size):
-        make_attempt(questionnaire, step=n % 2, outcome="CSM" if n % 3 else "")
+        make_attempt(
+            questionnaire=questionnaire, step=n % 2, outcome="CSM" if n % 3 else "", at=INSIDE
+        )
         make_dated_lead(f"l{n}@example.com", placement=f"p{n}", utm_source=f"s{n}")
 
     with django_assert_max_num_queries(6):

@@ -14,16 +14,15 @@ from leads.export import (
     SKIPPED_CATEGORIES,
     LeadsCsv,
     export_filename,
-    export_leads_csv,
     header_chunk,
     neutralise_cell,
-    recorded_export,
     skipped_leading_characters,
     suspect_first_characters,
 )
 from leads.models import Lead, LeadExport
+from leads.services import leads_export
+from tests.conftest import make_attempt
 from tests.leads.conftest import make_lead
-from wizard.models import Attempt, Questionnaire
 
 pytestmark = pytest.mark.django_db
 
@@ -58,14 +57,7 @@ def parse(data: bytes) -> list[dict[str, str]]:
 
 
 def export_bytes(queryset) -> bytes:
-    out = io.BytesIO()
-    export_leads_csv(queryset, out)
-    return out.getvalue()
-
-
-def make_attempt(**fields) -> Attempt:
-    questionnaire = Questionnaire.objects.create(name="Export test")
-    return Attempt.objects.create(questionnaire=questionnaire, **fields)
+    return b"".join(LeadsCsv(queryset))
 
 
 @pytest.mark.parametrize(
@@ -226,11 +218,11 @@ def test_rows_are_oldest_first_and_empty_export_is_the_header():
     ]
 
 
-def test_recorded_export_records_rows_actually_sent_when_the_client_goes_away():
+def test_leads_export_records_rows_actually_sent_when_the_client_goes_away():
     # Enough rows for several chunks, so the stream can stop between two of them.
     for n in range(1500):
         make_lead(email=f"lead{n}@example.com", utm_campaign="c" * 90)
-    stream = recorded_export(Lead.objects.all(), user=None, filters={"q": "x"}, source="admin")
+    stream = leads_export(leads=Lead.objects.all(), user=None, filters={"q": "x"}, source="admin")
 
     next(stream)
     next(stream)
@@ -243,11 +235,11 @@ def test_recorded_export_records_rows_actually_sent_when_the_client_goes_away():
     assert Lead.objects.count() == 1500
 
 
-def test_recorded_export_records_the_full_count():
+def test_leads_export_records_the_full_count():
     make_lead(email="a@example.com")
     make_lead(email="b@example.com")
 
-    data = b"".join(recorded_export(Lead.objects.all(), user=None, filters={}, source="admin"))
+    data = b"".join(leads_export(leads=Lead.objects.all(), user=None, filters={}, source="admin"))
 
     assert len(parse(data)) == 2
     assert LeadExport.objects.get().row_count == 2

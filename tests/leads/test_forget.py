@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadErasure, LeadExport
 from leads.services import leads_forget
-from tests.leads.conftest import copies_of, make_attempt, make_lead, submit_form
+from tests.conftest import make_attempt
+from tests.leads.conftest import copies_of, make_lead, submit_form
 
 pytestmark = pytest.mark.django_db
 

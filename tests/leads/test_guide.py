@@ -5,7 +5,8 @@ from pypdf import PdfReader
 
 from leads.guide import latin1
 from leads.tokens import Purpose
-from tests.leads.conftest import make_attempt, make_lead, token_for
+from tests.conftest import make_attempt
+from tests.leads.conftest import make_lead, token_for
 
 pytestmark = pytest.mark.django_db
 

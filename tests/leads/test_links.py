@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from leads.models import Lead
 from leads.tokens import Purpose
-from tests.leads.conftest import make_attempt, make_lead, token_for
+from tests.conftest import make_attempt
+from tests.leads.conftest import make_lead, token_for
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from leads.consent import CONSENT_TEXT, CONSENT_VERSION
 from leads.models import Lead
 from leads.ratelimit import client_key
-from tests.leads.conftest import make_attempt, make_lead, signup_data
+from tests.conftest import make_attempt
+from tests.leads.conftest import make_lead, signup_data
 
 pytestmark = pytest.mark.django_db
 

@@ -146,14 +146,6 @@ def make_questionnaire(db):
 
 
 @pytest.fixture
-def make_attempt(db):
-    def make(questionnaire: Questionnaire, **fields) -> Attempt:
-        return Attempt.objects.create(questionnaire=questionnaire, **fields)
-
-    return make
-
-
-@pytest.fixture
 def make_superuser(db, django_user_model):
     def make(username: str = "admin"):
         return django_user_model.objects.create_superuser(

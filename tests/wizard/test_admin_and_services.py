@@ -1,14 +1,17 @@
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 
+from certguide.campaign import Tracking
 from tests.wizard.conftest import start_attempt
 from wizard.models import Attempt, Choice, Questionnaire, Recommendation
 from wizard.questionnaires import active_weights, questionnaire_weights
 from wizard.services import (
     attempt_complete,
-    attempt_erase_personal_data,
     attempt_record_answer,
     attempt_start,
+    attempts_erase_personal_data,
     questionnaire_activate,
 )
 from wizard.views import step_url
@@ -95,7 +98,6 @@ def test_attempt_admin_is_read_only_with_readable_answers(admin_client, client, 
 def test_staff_without_superuser_cannot_delete_attempts(
     client, django_user_model, make_questionnaire
 ):
-    from django.contrib.auth.models import Permission
 
     staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
     staff.user_permissions.add(
@@ -116,15 +118,16 @@ def test_erase_personal_data_blanks_tracking_and_keeps_the_result(make_questionn
     questionnaire = make_questionnaire([[(3, 0), (0, 3)]])
     attempt = attempt_start(
         questionnaire_id=questionnaire.pk,
-        utm={"utm_source": "news", "utm_campaign": "spring"},
-        referrer="https://example.com/",
+        tracking=Tracking(
+            utm_source="news", utm_campaign="spring", referrer="https://example.com/"
+        ),
     )
     weights = questionnaire_weights(questionnaire.pk)
     attempt_record_answer(
         attempt=attempt, weights=weights, index=0, choice_ids=[weights.questions[0].choices[0].id]
     )
 
-    attempt_erase_personal_data(attempt=attempt)
+    attempts_erase_personal_data(attempts=Attempt.objects.filter(pk=attempt.pk))
 
     attempt.refresh_from_db()
     assert (attempt.utm_source, attempt.utm_campaign, attempt.referrer) == ("", "", "")
@@ -173,6 +176,73 @@ def test_admin_action_makes_a_questionnaire_active(admin_client, make_questionna
     )
 
     assert Questionnaire.objects.active().get() == new
+
+
+def test_the_change_form_cannot_switch_the_active_questionnaire(admin_client, make_questionnaire):
+    old = make_questionnaire(name="Old")
+    new = make_questionnaire(name="New", is_active=False)
+    url = reverse("admin:wizard_questionnaire_change", args=[new.pk])
+
+    response = admin_client.post(
+        url,
+        {
+            "name": "New, renamed",
+            "is_active": "on",
+            "both_margin": "2",
+            "questions-TOTAL_FORMS": "0",
+            "questions-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    new.refresh_from_db()
+    assert (new.name, new.is_active) == ("New, renamed", False)
+    assert Questionnaire.objects.active().get() == old
+
+
+def test_the_change_page_button_makes_the_questionnaire_the_one_visitors_take(
+    client, django_user_model, make_questionnaire, django_capture_on_commit_callbacks
+):
+    old = make_questionnaire(name="Old")
+    new = make_questionnaire(name="New", is_active=False)
+    marketer = django_user_model.objects.create_user("m", password="pw", is_staff=True)
+    marketer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_questionnaire", "change_questionnaire"])
+    )
+    staff = Client(enforce_csrf_checks=True)
+    staff.force_login(marketer)
+    activate = reverse("admin:wizard_questionnaire_activate", args=[new.pk])
+
+    page = staff.get(reverse("admin:wizard_questionnaire_change", args=[new.pk]))
+    assert "Make this the questionnaire visitors take" in page.text
+    assert staff.get(activate).status_code == 405
+    token = page.cookies["csrftoken"].value
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(activate, {"csrfmiddlewaretoken": token}, follow=True)
+
+    assert "“New” is now the questionnaire visitors take." in response.text
+    assert "Make this the questionnaire visitors take" not in response.text
+    assert Questionnaire.objects.active().get() == new
+    assert start_attempt(client).questionnaire == new
+    old_page = staff.get(reverse("admin:wizard_questionnaire_change", args=[old.pk]))
+    assert "Make this the questionnaire visitors take" in old_page.text
+
+
+def test_only_who_may_change_questionnaires_can_activate_one(
+    client, django_user_model, make_questionnaire
+):
+    old = make_questionnaire(name="Old")
+    new = make_questionnaire(name="New", is_active=False)
+    viewer = django_user_model.objects.create_user("v", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_questionnaire"))
+    client.force_login(viewer)
+
+    page = client.get(reverse("admin:wizard_questionnaire_change", args=[new.pk]))
+    response = client.post(reverse("admin:wizard_questionnaire_activate", args=[new.pk]))
+
+    assert "Make this the questionnaire visitors take" not in page.text
+    assert response.status_code == 403
+    assert Questionnaire.objects.active().get() == old
 
 
 # --- performance: the questionnaire is cached, steps stay within a query budget -------

@@ -12,7 +12,8 @@ from django.core.cache import cache
 from django.test import Client
 from PIL import Image
 
-from tests.leads.conftest import make_attempt, make_lead
+from tests.conftest import make_attempt
+from tests.leads.conftest import make_lead
 from tests.test_faults import redis_down
 from wizard import share
 from wizard.models import Recommendation

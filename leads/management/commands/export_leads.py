@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 
-from leads.export import recorded_export
 from leads.models import Lead, LeadExport
+from leads.services import leads_export
 from wizard.models import Recommendation
 
 # Options that keep the leads whose field of the same name has the given value.
@@ -56,8 +56,8 @@ class Command(BaseCommand):
             for name in (*FIELD_OPTIONS, "created_from", "created_to")
             if options[name] is not None
         }
-        chunks = recorded_export(
-            leads, user=None, filters=filters, source=LeadExport.Source.COMMAND
+        chunks = leads_export(
+            leads=leads, user=None, filters=filters, source=LeadExport.Source.COMMAND
         )
         if options["output"]:
             try:

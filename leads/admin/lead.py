@@ -1,0 +1,216 @@
+"""The leads list and a lead's page; export, erase and the dashboard come from their
+own modules, mixed in."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_GET, require_http_methods
+
+from certguide.campaign import UTM_KEYS
+from leads.admin.changelist import (
+    CampaignFilter,
+    EstimatedCountPaginator,
+    MatchingLeads,
+    PlacementFilter,
+    SourceFilter,
+)
+from leads.admin.dashboard import LeadDashboardView
+from leads.admin.erase import LeadEraseAction
+from leads.admin.export import LeadExportActions
+from leads.models import Lead
+from leads.services import lead_mail_retry
+
+
+@admin.register(Lead)
+class LeadAdmin(LeadExportActions, LeadEraseAction, LeadDashboardView, admin.ModelAdmin):
+    list_display = [
+        "email",
+        "first_name",
+        "status",
+        "outcome",
+        "placement",
+        "utm_source",
+        "created_at",
+        "confirmed_at",
+        "mail_state",
+    ]
+    list_filter = [
+        "status",
+        "mail_state",
+        "outcome",
+        PlacementFilter,
+        SourceFilter,
+        CampaignFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["email", "first_name"]
+    search_help_text = "Search by email address or first name."
+    date_hierarchy = "created_at"
+    list_per_page = 100
+    # No second COUNT(*) of the whole table for "N total", no facet counts per filter.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+    # Every column listed lives on Lead itself: a join would cost on each page and
+    # save nothing. The query count per page is fixed (see tests/leads/test_admin.py).
+    list_select_related = False
+    actions = ["export_selected", "retry_failed_mail", "erase_selected"]
+    fieldsets = [
+        (None, {"fields": ["email", "first_name", "status", "outcome"]}),
+        ("Consent", {"fields": ["consent_at", "consent_version"]}),
+        ("Wizard", {"fields": ["attempt", "scores", "wizard_answers"]}),
+        (
+            "Where the lead came from",
+            {
+                "fields": [
+                    "placement",
+                    *UTM_KEYS,
+                    "referrer",
+                ]
+            },
+        ),
+        (
+            "Mail",
+            {
+                "fields": [
+                    "created_at",
+                    "confirmed_at",
+                    "unsubscribed_at",
+                    "last_emailed_at",
+                    "mail_state",
+                    "mail_kind",
+                    "mail_attempts",
+                    "mail_due_at",
+                    "last_email_error",
+                ]
+            },
+        ),
+    ]
+    # Only the first name may be corrected here. Status, consent and mail state change
+    # through the sign-up, confirm and unsubscribe services, never by hand.
+    readonly_fields = [
+        name for _, section in fieldsets for name in section["fields"] if name != "first_name"
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A lead is a person's consent: it only comes from the sign-up form.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Lead | None = None) -> bool:
+        # Removing a lead is the GDPR erase below: a plain delete would leave the address
+        # in the admin's history (LogEntry.object_repr) and keep the attempt's tracking.
+        return False
+
+    @admin.display(description="Scores")
+    def scores(self, lead: Lead) -> str:
+        attempt = lead.attempt
+        if attempt is None or attempt.csm_score is None:
+            return "No completed quiz"
+        return f"CSM {attempt.csm_score}% · CSPO {attempt.cspo_score}%"
+
+    @admin.display(description="Wizard answers")
+    def wizard_answers(self, lead: Lead) -> str:
+        result = lead.attempt.result if lead.attempt else {}
+        answers = result.get("answers") if isinstance(result, dict) else None
+        if not answers:
+            return "No quiz answers"
+        return format_html(
+            '<dl class="lead-answers">{}</dl>',
+            format_html_join(
+                "",
+                "<dt>{}</dt><dd>{}</dd>",
+                (
+                    (answer.get("question", ""), ", ".join(answer.get("choices", [])))
+                    for answer in answers
+                    if isinstance(answer, dict)
+                ),
+            ),
+        )
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet[Lead], **kwargs: Any) -> Any:
+        # Django's own response_action filters by the posted ids as they come: a value
+        # that is not a lead id at all would be a 500.
+        low, high = connection.ops.integer_field_range(Lead._meta.pk.get_internal_type())
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+                self.message_user(
+                    request,
+                    "That selection names no lead; nothing was changed.",
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, **kwargs)
+
+    # --- mail -----------------------------------------------------------------
+
+    # Whoever may see the leads may retry: it only re-sends a mail the lead asked for and
+    # is still owed (never to an unsubscribed lead), and marketers are the ones who notice.
+    @admin.action(description="Send failed mail again", permissions=["view"])
+    def retry_failed_mail(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        retried = lead_mail_retry(leads=queryset)
+        if retried:
+            self.message_user(
+                request,
+                f"{retried} failed mail{'s' if retried != 1 else ''} will be sent again "
+                "within a minute.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                "None of the selected leads has a failed mail; nothing was sent.",
+                messages.WARNING,
+            )
+
+    # --- pages ----------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "export/",
+                self.admin_site.admin_view(
+                    require_http_methods(["GET", "HEAD", "POST"])(self.export_matching_view)
+                ),
+                name="leads_lead_export",
+            ),
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(require_GET(self.dashboard_view)),
+                name="leads_lead_dashboard",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        # PostgreSQL cannot compare text with a NUL character: a search or filter holding
+        # one would be a 500 for the list, its actions and the export. Django shows the
+        # list unfiltered with an error flag instead, and the export says so.
+        if any("\0" in "".join([key, *values]) for key, values in request.GET.lists()):
+            raise IncorrectLookupParameters("A NUL character in the query.")
+        return super().get_changelist_instance(request)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        match = request.resolver_match
+        if match is not None and match.url_name == "leads_lead_export":
+            return MatchingLeads
+        return super().get_changelist(request, **kwargs)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        query = request.GET.copy()
+        query.pop("p", None)
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": self.has_export_permission(request),
+            "export_query": f"?{query.urlencode()}" if query else "",
+        }
+        return super().changelist_view(request, extra_context)
