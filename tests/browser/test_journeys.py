@@ -9,6 +9,7 @@ from unittest import mock
 
 from django.contrib.auth.models import Group, User
 from django.core import signing
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from leads.models import Lead
@@ -48,7 +49,7 @@ def test_keyboard_only_visitor_goes_from_home_page_to_the_pdf_guide(
         number = step_number(page)
         # Each step hands focus to its question, so a screen reader announces it first
         # (autofocus applies on the first rendering after load, hence the wait).
-        page.wait_for_function("document.activeElement.tagName === 'H1'")
+        expect(page.locator("main h1")).to_be_focused()
         assert f"Question {number} of" in page.locator("main").inner_text()
         if number == 3 and not went_back:
             tab_to(page, "Back")
@@ -115,7 +116,7 @@ def test_signup_form_errors_are_next_to_the_field_with_focus_on_it(page, live_se
     page.get_by_role("button", name="Email me the materials").click()
     page.wait_for_load_state()
 
-    page.wait_for_function("document.activeElement.id === 'id_email'")
+    expect(page.locator("#id_email")).to_be_focused()
     described = page.locator("#id_email").get_attribute("aria-describedby") or ""
     error_ids = [i for i in described.split() if "error" in i]
     assert error_ids, "the email field is not described by its error"
@@ -126,7 +127,7 @@ def test_signup_form_errors_are_next_to_the_field_with_focus_on_it(page, live_se
     page.locator("#id_email").fill("")
     page.get_by_role("button", name="Email me the materials").click()
     page.wait_for_load_state()
-    page.wait_for_function("document.activeElement.id === 'id_email'")
+    expect(page.locator("#id_email")).to_be_focused()
 
 
 def test_expired_confirmation_link_shows_the_way_to_ask_again(page, live_server, problems):

@@ -2,6 +2,8 @@
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import (
     RESULT,
     answer_by_keyboard,
@@ -32,7 +34,7 @@ def test_keyboard_alone_reaches_an_accessible_result(page, live_server, axe, mak
     for number in range(1, 4):
         page.wait_for_url(step(number))
         # The question's heading has focus, so it is what a screen reader announces.
-        page.wait_for_function("document.activeElement.id === 'wizard-question'")
+        expect(page.locator("#wizard-question")).to_be_focused()
         if number in (1, 2):
             assert_accessible(axe, page, f"wizard step {number}")
         answer_by_keyboard(page)
