@@ -245,7 +245,8 @@ def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
                 **{name: getattr(attempt, name) for name in UTM_KEYS},
             )
             return redirect(sent + "?submitted=1")
-        form.focus_first_error()
+        # No autofocus: browsers refuse it in a cross-origin frame (role="alert" announces
+        # the errors instead).
         status = 422
     else:
         form = SignupForm()

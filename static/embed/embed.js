@@ -27,11 +27,12 @@
     return frame;
   }
 
+  // The frame's own messages reach the host window already; a DOM event on the element
+  // also says which embed on the page it came from.
   function tell(el, data) {
     var detail = { type: data.type };
     if (data.outcome) detail.outcome = String(data.outcome);
     el.dispatchEvent(new CustomEvent(data.type, { bubbles: true, detail: detail }));
-    window.postMessage(detail, location.origin);
   }
 
   window.addEventListener("message", function (event) {
@@ -41,6 +42,9 @@
       if (event.data.type === "certguide:resize") {
         var h = Math.max(120, Math.min(5000, Number(event.data.height) || 0));
         frames[i].style.height = h + "px";
+      } else if (event.data.type === "certguide:escape") {
+        var dialog = frames[i].closest("dialog");
+        if (dialog && dialog.open) dialog.close();
       } else if (/^certguide:(quiz-started|quiz-completed|lead-submitted)$/.test(event.data.type)) {
         tell(frames[i], event.data);
       }

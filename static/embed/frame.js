@@ -9,7 +9,7 @@
   }
   var last = 0;
   function size() {
-    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    var height = Math.ceil(document.body.getBoundingClientRect().height);
     if (height !== last) {
       last = height;
       post({ type: "certguide:resize", height: height });
@@ -22,6 +22,11 @@
     if (outcome) detail.outcome = outcome;
     post(detail);
   }
+  // A key pressed in the frame never reaches the host page: Escape is passed on so the
+  // host's <dialog> (data-certguide="button") closes from inside the quiz too.
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") post({ type: "certguide:escape" });
+  });
   size();
   if (window.ResizeObserver) new ResizeObserver(size).observe(document.documentElement);
   else window.addEventListener("resize", size);
