@@ -8,14 +8,16 @@ attempt (embed.tokens) instead of the CSRF cookie. Step logic is the site's own
 
 import gzip
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,8 +29,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from certguide.campaign import UTM_KEYS
-from embed.models import EmbedAttempt, EmbedSite
-from embed.services import embed_attempt_start
+from embed.models import NAME_PATTERN, EmbedAttempt, EmbedSite
+from embed.services import embed_attempt_start, normalise_origin
 from embed.tokens import FIELD, attempt_scope, form_token, start_scope, token_matches
 from leads.consent import CONSENT_VERSION
 from leads.forms import SignupForm
@@ -95,12 +97,28 @@ def _host_origin(site: EmbedSite | None) -> str:
     return site.origin if site is not None and site.is_active else ""
 
 
+def _site_for(request: HttpRequest, name: str) -> EmbedSite | None:
+    """The active site the frame is on: named by the snippet, or, for a snippet without
+    a name (the plain link the issue's example shows), the site whose origin the
+    browser's Referer names."""
+    if name:
+        if not re.fullmatch(NAME_PATTERN, name):  # also keeps a NUL away from the query
+            return None
+        return EmbedSite.objects.active().filter(name=name).first()
+    try:
+        referer = urlsplit(request.headers.get("referer", ""))
+        origin = normalise_origin(f"{referer.scheme}://{referer.netloc}")
+    except (ValueError, ValidationError):
+        return None
+    return EmbedSite.objects.active().filter(origin=origin).first()
+
+
 @framed
 @require_http_methods(["GET", "HEAD", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     """The intro with a Start button; the POST starts an attempt for the named site."""
     source = request.POST if request.method == "POST" else request.GET
-    site = EmbedSite.objects.active().filter(name=source.get("site", "")[:40]).first()
+    site = _site_for(request, source.get("site", ""))
     weights = active_weights()
     if site is None:
         return _not_found(request)

@@ -10,7 +10,9 @@
 
   function frameUrl(el) {
     var url = new URL("/embed/quiz/", ours);
-    url.searchParams.set("site", el.getAttribute("data-certguide-site") || "");
+    // Without a name, the server knows the site by the page's origin (Referer).
+    var site = el.getAttribute("data-certguide-site");
+    if (site) url.searchParams.set("site", site);
     new URLSearchParams(location.search).forEach(function (value, key) {
       if (/^utm_(source|medium|campaign|term|content)$/.test(key)) url.searchParams.set(key, value);
     });

@@ -28,7 +28,7 @@ HOST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A host blog</title>
 <style>body {{ margin: 0 }} main {{ padding: 0 }}</style></head>
 <body><main><h1>A post on a blog</h1><p><a href="#before">A link before the quiz</a></p>
-<div data-certguide="{kind}" data-certguide-site="blog">
+<div data-certguide="{kind}"{site}>
 <a href="{ours}/wizard/">Take the quiz</a></div>
 <p><a href="#after">A link after the quiz</a></p>
 <script>
@@ -79,8 +79,10 @@ class HostSite:
 @pytest.fixture
 def host(live_server) -> Iterator[HostSite]:
     site = HostSite()
-    for kind in ("quiz", "button"):
-        site.pages[f"/{kind}.html"] = HOST_PAGE.format(kind=kind, ours=live_server.url)
+    # The button's snippet names no site, like the issue's example: the frame's Referer
+    # (the host's origin) finds it.
+    for kind, name in (("quiz", ' data-certguide-site="blog"'), ("button", "")):
+        site.pages[f"/{kind}.html"] = HOST_PAGE.format(kind=kind, site=name, ours=live_server.url)
     yield site
     site.close()
 

@@ -245,3 +245,28 @@ def test_the_frame_posts_only_to_its_sites_origin(blog, frame):
 def test_embed_attempts_keep_their_site(blog, frame):
     frame.start()
     assert EmbedAttempt.objects.get().site == blog
+
+
+@pytest.mark.parametrize(
+    ("referer", "found"),
+    [
+        (HOST + "/posts/scrum/?x=1", True),
+        (HOST + "/", True),
+        ("http://127.0.0.2:9999/", False),
+        ("not a url", False),
+        ("", False),
+    ],
+)
+def test_a_snippet_without_a_name_finds_its_site_by_origin(blog, frame, referer, found):
+    response = frame.client.get("/embed/quiz/", headers={"referer": referer} if referer else {})
+    assert response.status_code == (200 if found else 404)
+    if found:
+        assert 'name="site" value="blog"' in response.content.decode()
+
+
+@pytest.mark.parametrize("site", ["blog\x00", "\x00", "x" * 5000, "Blog", "../blog"])
+def test_a_hostile_site_name_is_a_plain_404(blog, frame, site):
+    assert frame.get("/embed/quiz/", site=site).status_code == 404
+    frame.get("/embed/quiz/", site="blog")
+    assert frame.post("/embed/quiz/", {"site": site}).status_code == 404
+    assert not Attempt.objects.exists()
