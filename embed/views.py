@@ -277,6 +277,7 @@ def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             "attempt": attempt,
             "token": form_token(scope=attempt_scope(attempt.pk)),
             "result_url": _result_url(attempt),
+            "action": reverse("embed:signup", kwargs={"attempt_id": attempt.pk}),
             "host_origin": _host_origin(site),
             "site": site,
         },
