@@ -39,7 +39,7 @@ from leads.services import lead_subscribe
 from wizard.forms import StartForm
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import active_weights
-from wizard.views import NEXT_STEPS, QuizUrls, step_page
+from wizard.views import NEXT_STEPS, NOTICES, QuizUrls, step_page
 
 type View = Callable[..., HttpResponse]
 
@@ -167,7 +167,7 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
         if target == _result_url(attempt) and request.method == "POST":
             target += "?completed=1"  # the frame tells the host once, not on every reload
         elif page.notice:
-            target += "?" + urlencode({"notice": "order"})
+            target += "?" + urlencode({"notice": page.notice})
         return redirect(target)
     return _page(
         request,
@@ -175,7 +175,7 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
         {
             **page.context,
             "token": form_token(scope=attempt_scope(attempt.pk)),
-            "notice": request.GET.get("notice") == "order",
+            "notice": NOTICES.get(request.GET.get("notice", "")),
             "started": request.GET.get("started") == "1" and number == 1,
             "host_origin": _host_origin(site),
             "site": site,
