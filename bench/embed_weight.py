@@ -15,7 +15,6 @@ no query). Timings are medians of three rounds.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import statistics
@@ -30,33 +29,15 @@ HOST = "https://blog.example.com"
 ASSET = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
 
 
-def configure(workdir: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",  # adds /_floor
-        DJANGO_SECRET_KEY="embed-weight-benchmark-" + "k" * 40,
-        DJANGO_ALLOWED_HOSTS="testserver",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DJANGO_SECURE_COOKIES="0",
-        SITE_URL="http://testserver",
-        DATABASE_URL=f"sqlite:///{workdir}/bench.sqlite3",
-        DJANGO_STATIC_ROOT=f"{workdir}/static",
-        CACHE_URL="locmemcache://bench",
-        EMAIL_URL="dummymail://",
-        DJANGO_LOG_LEVEL="ERROR",
-    )
-    os.environ.pop("DJANGO_DEBUG", None)
-    import django
-
-    django.setup()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per timing")
     args = parser.parse_args()
 
+    from bench.cache_layers import configure  # the same scratch production set-up
+
     workdir = tempfile.mkdtemp(prefix="certguide-embed-")
-    configure(workdir)
+    configure(False, workdir)
 
     from django.core.management import call_command
     from django.test import Client

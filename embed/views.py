@@ -71,7 +71,16 @@ def framed(view: View) -> View:
     return csrf_exempt(xframe_options_exempt(never_cache(wrapper)))
 
 
-def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200):
+def _page(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    site: EmbedSite | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A frame page; it may post messages to ``site``'s origin while the site is active."""
+    context = {**context, "site": site, "host_origin": _host_origin(site)}
     return render(request, f"embed/{template}", context, status=status)
 
 
@@ -81,7 +90,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 def _expired(request: HttpRequest, site: EmbedSite | None) -> HttpResponse:
     """A missing, forged or stale form token: nothing changes, the visitor starts over."""
-    return _page(request, "expired.html", {"site": site}, status=403)
+    return _page(request, "expired.html", {}, site=site, status=403)
 
 
 def _embedded(attempt_id: uuid.UUID) -> tuple[Attempt, EmbedSite | None] | None:
@@ -123,7 +132,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if site is None:
         return _not_found(request)
     if weights is None:
-        return _page(request, "unavailable.html", {"site": site}, status=503)
+        return _page(request, "unavailable.html", {}, site=site, status=503)
     if request.method == "POST":
         if not token_matches(source.get(FIELD, ""), scope=start_scope(site.name)):
             return _expired(request, site)
@@ -139,11 +148,10 @@ def start(request: HttpRequest) -> HttpResponse:
         "start.html",
         {
             "form": form,
-            "site": site,
             "token": form_token(scope=start_scope(site.name)),
             "question_count": len(weights),
-            "host_origin": _host_origin(site),
         },
+        site=site,
     )
 
 
@@ -161,7 +169,7 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
     urls = QuizUrls(step=_step_url, result=_result_url, start=_restart_url(site))
     page = step_page(request, attempt, number, urls)
     if page.unavailable:
-        return _page(request, "unavailable.html", {"site": site}, status=503)
+        return _page(request, "unavailable.html", {}, site=site, status=503)
     if page.redirect:
         target = page.redirect
         if target == _result_url(attempt) and request.method == "POST":
@@ -177,9 +185,8 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
             "token": form_token(scope=attempt_scope(attempt.pk)),
             "notice": NOTICES.get(request.GET.get("notice", "")),
             "started": request.GET.get("started") == "1" and number == 1,
-            "host_origin": _host_origin(site),
-            "site": site,
         },
+        site=site,
         status=page.status,
     )
 
@@ -215,9 +222,8 @@ def result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             "signup_url": reverse("embed:signup", kwargs={"attempt_id": attempt.pk}),
             "restart_url": _restart_url(site),
             "completed": request.GET.get("completed") == "1",
-            "host_origin": _host_origin(site),
-            "site": site,
         },
+        site=site,
     )
 
 
@@ -240,7 +246,8 @@ def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             response = _page(
                 request,
                 "rate_limited.html",
-                {"minutes": max(1, round(retry_after / 60)), "site": site},
+                {"minutes": max(1, round(retry_after / 60))},
+                site=site,
                 status=429,
             )
             response["Retry-After"] = str(retry_after)
@@ -278,9 +285,8 @@ def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             "token": form_token(scope=attempt_scope(attempt.pk)),
             "result_url": _result_url(attempt),
             "action": reverse("embed:signup", kwargs={"attempt_id": attempt.pk}),
-            "host_origin": _host_origin(site),
-            "site": site,
         },
+        site=site,
         status=status,
     )
 
@@ -298,9 +304,8 @@ def check_email(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
         {
             "signup_url": reverse("embed:signup", kwargs={"attempt_id": attempt.pk}),
             "submitted": request.GET.get("submitted") == "1",
-            "host_origin": _host_origin(site),
-            "site": site,
         },
+        site=site,
     )
 
 
