@@ -4,6 +4,7 @@ import gzip
 import io
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -149,3 +150,23 @@ def test_embed_js_is_small_stable_and_cacheable(client):
     plain = client.get("/embed.js")
     assert "Content-Encoding" not in plain
     assert gzip.decompress(response.content) == plain.content
+
+
+def test_a_marketer_adds_and_switches_off_a_site_but_cannot_delete_one(client):
+    marketer = User.objects.create_user("marketer", password="pw", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+    client.force_login(marketer)
+
+    added = client.post(
+        reverse("admin:embed_embedsite_add"),
+        {"origin": "https://blog.example.com", "name": "blog", "is_active": "on"},
+    )
+    assert added.status_code == 302
+    site = EmbedSite.objects.get()
+    client.post(
+        reverse("admin:embed_embedsite_change", args=[site.pk]),
+        {"origin": site.origin, "name": site.name},
+    )
+    site.refresh_from_db()
+    assert not site.is_active
+    assert client.get(reverse("admin:embed_embedsite_delete", args=[site.pk])).status_code == 403
