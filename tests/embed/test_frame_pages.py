@@ -13,9 +13,11 @@ from embed.services import embed_site_add
 from embed.tokens import MAX_AGE
 from leads.models import Lead
 from tests.embed.conftest import HOST, Frame, embed_token
+from tests.wizard.conftest import BRANCHED, BRANCHED_JUMPS, make_questionnaire
 from wizard.models import Attempt
 
 pytestmark = pytest.mark.django_db
+__all__ = ["make_questionnaire"]  # a fixture from the wizard's tests
 
 
 def csp(response) -> str:
@@ -270,3 +272,61 @@ def test_a_hostile_site_name_is_a_plain_404(blog, frame, site):
     frame.get("/embed/quiz/", site="blog")
     assert frame.post("/embed/quiz/", {"site": site}).status_code == 404
     assert not Attempt.objects.exists()
+
+
+def _walk(get, post, first_step: str, picks: list[int]) -> list[str]:
+    """Answer each page's question with the choice at ``picks[i]``; the progress labels
+    and questions seen, then where the last answer led."""
+    seen, url = [], first_step
+    for pick in picks:
+        html = get(url).content.decode()
+        progress = re.search(r'class="wizard-progress__label">([^<]+)<', html).group(1)
+        question = re.search(r'name="question" value="(\d+)"', html).group(1)
+        choices = re.findall(r'name="choices" value="(\d+)"', html)
+        heading = re.search(r'id="wizard-question"[^>]*>([^<]+)<', html).group(1)
+        seen.append(f"{progress}: {heading}")
+        response = post(url.split("?")[0], {"question": question, "choices": choices[pick]})
+        url = response["Location"]
+    seen.append("result" if "/result/" in url else url)
+    return seen
+
+
+def test_embed_steps_follow_the_branching_path_as_the_site_does(blog, make_questionnaire, visitors):
+    make_questionnaire(BRANCHED, jumps=BRANCHED_JUMPS)
+    [visitor] = visitors(1)
+    frame = Frame()
+
+    def site_post(url, data):
+        visitor.page = visitor.client.get(url)
+        return visitor.submit(url, {**data, "action": "next"})
+
+    visitor.get(reverse("wizard:start"))
+    first = visitor.submit(reverse("wizard:start"), {})["Location"]
+    # Q1's first answer jumps to Q3, whose second answer ends the quiz.
+    on_site = _walk(visitor.client.get, site_post, first, [0, 1])
+    in_frame = _walk(
+        frame.get,
+        lambda url, data: frame.post(url, {**data, "action": "next"}),
+        frame.start(),
+        [0, 1],
+    )
+    assert on_site == in_frame
+    assert in_frame[1].endswith("Question 3?")
+    assert in_frame[-1] == "result"
+    site_attempt, frame_attempt = Attempt.objects.order_by("started_at")
+    assert site_attempt.path == frame_attempt.path
+    assert site_attempt.outcome == frame_attempt.outcome
+
+
+def test_back_in_the_frame_follows_the_path(blog, make_questionnaire, frame):
+    make_questionnaire(BRANCHED, jumps=BRANCHED_JUMPS)
+    first = frame.start().split("?")[0]
+    html = frame.get(first).content.decode()
+    question = re.search(r'name="question" value="(\d+)"', html).group(1)
+    choice = re.search(r'name="choices" value="(\d+)"', html).group(1)
+    second = frame.post(first, {"question": question, "choices": choice, "action": "next"})
+    html = frame.get(second["Location"]).content.decode()
+    assert "Question 3?" in html  # the jump skipped Question 2
+    question = re.search(r'name="question" value="(\d+)"', html).group(1)
+    back = frame.post(second["Location"], {"question": question, "action": "back"})
+    assert back["Location"] == first
