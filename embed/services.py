@@ -1,11 +1,11 @@
 """Writes for embeds: allow a host site, start an attempt inside a frame."""
 
-from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from certguide.campaign import Tracking
 from embed.models import EmbedAttempt, EmbedSite
 from wizard.models import Attempt
 from wizard.services import attempt_start
@@ -57,10 +57,9 @@ def embed_attempt_start(
     *,
     site: EmbedSite,
     questionnaire_id: int,
-    utm: Mapping[str, str] | None = None,
-    referrer: str = "",
+    tracking: Tracking | None = None,
 ) -> Attempt:
     """Start an attempt inside a frame on ``site``, recording the site's placement."""
-    attempt = attempt_start(questionnaire_id=questionnaire_id, utm=utm, referrer=referrer)
+    attempt = attempt_start(questionnaire_id=questionnaire_id, tracking=tracking)
     EmbedAttempt.objects.create(attempt=attempt, site=site, placement=site.placement)
     return attempt

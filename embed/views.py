@@ -28,7 +28,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from certguide.campaign import UTM_KEYS
+from certguide.campaign import UTM_KEYS, Tracking
 from embed.models import NAME_PATTERN, EmbedAttempt, EmbedSite
 from embed.services import embed_attempt_start, normalise_origin
 from embed.tokens import FIELD, attempt_scope, form_token, start_scope, token_matches
@@ -138,7 +138,9 @@ def start(request: HttpRequest) -> HttpResponse:
             return _expired(request, site)
         form = StartForm(request.POST)
         form.is_valid()  # Its errors are never shown: see StartForm.tracking().
-        attempt = embed_attempt_start(site=site, questionnaire_id=weights.id, **form.tracking())
+        attempt = embed_attempt_start(
+            site=site, questionnaire_id=weights.id, tracking=form.tracking()
+        )
         return redirect(_step_url(attempt, 1) + "?started=1")
     initial = {name: request.GET.get(name, "") for name in UTM_KEYS}
     initial["referrer"] = request.headers.get("referer", "")
@@ -265,9 +267,11 @@ def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
                 first_name=form.cleaned_data["first_name"],
                 consent_version=CONSENT_VERSION,
                 attempt=attempt,
-                placement=EmbedAttempt.objects.get(pk=attempt.pk).placement,
-                referrer=attempt.referrer,
-                **{name: getattr(attempt, name) for name in UTM_KEYS},
+                tracking=Tracking(
+                    placement=EmbedAttempt.objects.get(pk=attempt.pk).placement,
+                    referrer=attempt.referrer,
+                    **{name: getattr(attempt, name) for name in UTM_KEYS},
+                ),
             )
             return redirect(sent + "?submitted=1")
         # No autofocus: browsers refuse it in a cross-origin frame (role="alert" announces
