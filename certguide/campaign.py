@@ -15,7 +15,8 @@ from django.urls import reverse
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 UTM_MAX_LENGTH = 100  # Lead.utm_* and Attempt.utm_* hold at most this many characters.
 REFERRER_MAX_LENGTH = 500  # Lead.referrer and Attempt.referrer.
-PLACEMENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+# "embed:<name>" is the placement of the quiz framed on an allowed site (embed app).
+PLACEMENT_PATTERN = re.compile(r"^(?:embed:)?[A-Za-z0-9_-]{1,50}$")
 
 # The campaign a page shared by every visitor is rendered with: its campaign-keeping links
 # end in this parameter, which content_cache.fill_campaign() replaces with the visitor's

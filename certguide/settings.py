@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "wizard",
     "leads",
     "integrations",
+    "embed",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from certguide import views
 from certguide.sitemaps import SITEMAPS
+from embed.views import script as embed_script
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("wizard/", include("wizard.urls")),
     path("free-training/", include("leads.urls")),
     path("integrations/", include("integrations.urls")),
+    path("embed/", include("embed.urls")),
+    path("embed.js", embed_script, name="embed_script"),
     path("admin/", admin.site.urls),
 ]
 

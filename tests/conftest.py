@@ -79,14 +79,16 @@ class Visitor:
         return self.page
 
     def submit(self, url: str, data: dict[str, object], **kwargs):
-        """POST `data` from the current page's form: its hidden fields (the CSRF token
-        among them) are carried as a browser carries them."""
+        """POST `data` from the current page's form: its hidden fields (the CSRF token, or
+        an embed frame's form token, among them) are carried as a browser carries them."""
         from tests.certguide.conftest import form_data
 
         hidden = {
             name: value
             for name, value in form_data(self.page.content.decode()).items()
-            if name in ("csrfmiddlewaretoken",) or name.startswith("utm_") or name == "referrer"
+            if name in ("csrfmiddlewaretoken", "embed_token")
+            or name.startswith("utm_")
+            or name == "referrer"
         }
         return self.client.post(url, {**hidden, **data}, **kwargs)
 

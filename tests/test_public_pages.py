@@ -17,6 +17,8 @@ from django.test.utils import override_script_prefix
 from django.urls import reverse
 
 from certguide.models import Certification
+from embed.models import EmbedAttempt
+from embed.services import embed_attempt_start, embed_site_add
 from leads.models import Lead
 from leads.tokens import Purpose, make_token
 from tests.conftest import Visitor, make_attempt
@@ -60,6 +62,11 @@ def public_pages(db) -> list[Page]:
     confirmed = make_lead(email="confirmed@example.com", status=Lead.Status.CONFIRMED)
     leaving = make_lead(email="leaving@example.com", status=Lead.Status.CONFIRMED)
     signup = reverse("leads:signup")
+    site = embed_site_add(origin="https://blog.example.com", name="blog")
+    framed = embed_attempt_start(site=site, questionnaire_id=questionnaire.pk)
+    framed_done = make_attempt(outcome=Recommendation.CSM)
+    EmbedAttempt.objects.create(attempt=framed_done, site=site, placement=site.placement)
+    embed_signup = reverse("embed:signup", args=[framed_done.pk])
     return [
         Page("home", reverse("home")),
         *(Page(f"role page {c.code}", c.get_absolute_url()) for c in Certification.objects.all()),
@@ -82,6 +89,15 @@ def public_pages(db) -> list[Page]:
         Page("unsubscribe", _link("leads:unsubscribe", confirmed, Purpose.UNSUBSCRIBE)),
         Page("unsubscribed", _link("leads:unsubscribe", leaving, Purpose.UNSUBSCRIBE), form={}),
         Page("page not found", "/no-such-page/"),
+        Page("embed intro", f"{reverse('embed:start')}?site=blog"),
+        Page("embed step", reverse("embed:step", args=[framed.pk, 1])),
+        Page(
+            "embed step sent without an answer", reverse("embed:step", args=[framed.pk, 1]), form={}
+        ),
+        Page("embed result", reverse("embed:result", args=[framed_done.pk])),
+        Page("embed sign-up", embed_signup),
+        Page("embed sign-up with errors", embed_signup, form={"email": "not an address"}),
+        Page("embed check your email", reverse("embed:check_email", args=[framed_done.pk])),
     ]
 
 

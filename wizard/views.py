@@ -8,7 +8,9 @@ there is no Django session on these public pages.
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,7 +18,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -146,20 +148,52 @@ def _posted_question(request: HttpRequest) -> int | None:
         return None
 
 
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
-def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
-    """``number`` is a position on the attempt's path (1 is the first question asked), not
+@dataclass(frozen=True)
+class QuizUrls:
+    """Where the quiz's own links point: the site's pages, or the embed's frame pages."""
+
+    step: Callable[[Attempt, int], str]
+    result: Callable[[Attempt], str]
+    start: str
+
+
+SITE_URLS = QuizUrls(step=step_url, result=result_url, start=reverse_lazy("wizard:start"))
+
+# What the next page tells a visitor a step redirected, by key (the embed carries the key
+# in its URL, having no cookie for messages).
+NOTICES = {
+    "order": "Please answer the questions in order. Here is where you left off.",
+    "missing": "One question still needs an answer.",
+    "rerouted": "An answer you changed means that question is no longer asked. "
+    "Here is where you are now.",
+}
+
+
+@dataclass(frozen=True)
+class StepPage:
+    """What a step request comes to: a redirect (with the key of a notice for the next
+    page), the questionnaire-unavailable page, or the step rendered with ``context`` and
+    ``status``."""
+
+    redirect: str = ""
+    notice: str = ""
+    unavailable: bool = False
+    context: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+def step_page(request: HttpRequest, attempt: Attempt, number: int, urls: QuizUrls) -> StepPage:
+    """Show or answer step ``number`` of ``attempt``: the quiz's step logic, shared by the
+    site's pages and the embed's frame pages (which differ only in ``urls``).
+
+    ``number`` is a position on the attempt's path (1 is the first question asked), not
     a question's order: Back is then simply ``number - 1``, the progress reads "Question
     3 of 5" straight from the URL, and the links of linear quizzes mean what they did."""
-    attempt = Attempt.objects.filter(pk=attempt_id).first()
-    if attempt is None:
-        return _not_found(request)
     if attempt.is_completed:
-        return redirect(result_url(attempt))
+        return StepPage(redirect=urls.result(attempt))
     weights = questionnaire_weights(attempt.questionnaire_id)
     if weights is None or len(weights) == 0:
-        return _unavailable(request)
+        return StepPage(unavailable=True)
     path = attempt_path(attempt, weights)
     total = len(path)
     furthest = furthest_position(attempt, weights) + 1
@@ -173,28 +207,22 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
         elif (
             posted is not None and posted not in positions and weights.position(posted) is not None
         ):
-            messages.info(
-                request,
-                "An answer you changed means that question is no longer asked. "
-                "Here is where you are now.",
-            )
-            return redirect(step_url(attempt, furthest))
+            return StepPage(redirect=urls.step(attempt, furthest), notice="rerouted")
     if number > furthest:
-        messages.info(request, "Please answer the questions in order. Here is where you left off.")
-        return redirect(step_url(attempt, furthest))
+        return StepPage(redirect=urls.step(attempt, furthest), notice="order")
     if number < 1:
-        return redirect(step_url(attempt, 1))
+        return StepPage(redirect=urls.step(attempt, 1))
 
     question = path[number - 1]
     form_kwargs = {
         "question": question,
-        "action": step_url(attempt, number),
+        "action": urls.step(attempt, number),
         "can_go_back": number > 1,
         "is_last": number == total,
     }
     if request.method == "POST":
         going_back = request.POST.get("action") == "back"
-        back = step_url(attempt, number - 1) if number > 1 else reverse("wizard:start")
+        back = urls.step(attempt, number - 1) if number > 1 else str(urls.start)
         form = AnswerForm(request.POST, **form_kwargs)
         if form.is_valid():
             try:
@@ -206,25 +234,24 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
                     finish=not going_back,
                 )
             except AttemptAlreadyCompleted:
-                return redirect(result_url(attempt))
+                return StepPage(redirect=urls.result(attempt))
             except StepNotReached as error:
-                return redirect(step_url(attempt, error.furthest + 1))
+                return StepPage(redirect=urls.step(attempt, error.furthest + 1))
             except InvalidAnswer:
                 # The form already checked the choices; only a concurrent edit gets here.
-                return redirect(step_url(attempt, number))
+                return StepPage(redirect=urls.step(attempt, number))
             if attempt.is_completed:
-                return redirect(result_url(attempt))
+                return StepPage(redirect=urls.result(attempt))
             if going_back:
-                return redirect(back)
+                return StepPage(redirect=back)
             # The answer may have changed the path after this question, never before it.
             if number < len(attempt.path):
-                return redirect(step_url(attempt, number + 1))
+                return StepPage(redirect=urls.step(attempt, number + 1))
             missing = first_unanswered(attempt, weights)
-            messages.info(request, "One question still needs an answer.")
-            return redirect(step_url(attempt, (missing or 0) + 1))
+            return StepPage(redirect=urls.step(attempt, (missing or 0) + 1), notice="missing")
         if going_back:
             # Back never needs a valid answer: nothing is saved and the visitor goes back.
-            return redirect(back)
+            return StepPage(redirect=back)
         status = 422
         answers = render_to_string("wizard/step.html#answers", {"form": form})
     else:
@@ -248,12 +275,32 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
             f"answers:{question.id}:{buttons}:{','.join(sorted(picked))}",
             lambda: render_to_string("wizard/step.html#answers", {"form": form}),
         )
-    return render(
-        request,
-        "wizard/step.html",
-        {"form": form, "question": question, "number": number, "total": total, "answers": answers},
+    return StepPage(
+        context={
+            "form": form,
+            "question": question,
+            "number": number,
+            "total": total,
+            "answers": answers,
+        },
         status=status,
     )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
+    attempt = Attempt.objects.filter(pk=attempt_id).first()
+    if attempt is None:
+        return _not_found(request)
+    page = step_page(request, attempt, number, SITE_URLS)
+    if page.unavailable:
+        return _unavailable(request)
+    if page.redirect:
+        if page.notice:
+            messages.info(request, NOTICES[page.notice])
+        return redirect(page.redirect)
+    return render(request, "wizard/step.html", page.context, status=page.status)
 
 
 # The role pages each outcome points to, by Certification slug (read-only in the admin).

@@ -160,7 +160,7 @@ def test_query_count_is_bounded_whatever_the_size(django_assert_max_num_queries,
         )
         make_dated_lead(f"l{n}@example.com", placement=f"p{n}", utm_source=f"s{n}")
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         dashboard_figures(start=START, end=END)
 
 
@@ -175,8 +175,8 @@ def test_dashboard_page_shows_charts_and_tables(admin_client, known_dataset):
     assert page.count("<h1") == 1
     assert page.count('role="img"') == 5
     main = page[page.index('<div id="content-main" class="dashboard-main">') :]
-    # One table per chart, and the common paths.
-    assert main.count("<caption>") == 6
+    # One table per chart, the common paths and the split by embed site.
+    assert main.count("<caption>") == 7
     assert '<title id="chart-funnel-title">' in page
     assert re.search(r"<th scope=\"row\">Leads confirmed</th><td class=\"number\">2</td>", page)
     assert "<script>" not in page
@@ -185,7 +185,7 @@ def test_dashboard_page_shows_charts_and_tables(admin_client, known_dataset):
 
 
 def test_dashboard_query_budget(admin_client, known_dataset, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         admin_client.get(reverse(DASHBOARD), {"start": "2026-10-01", "end": "2026-10-31"})
 
 
