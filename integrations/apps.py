@@ -16,5 +16,5 @@ class IntegrationsConfig(AppConfig):
         lead_signals.lead_unsubscribed.connect(
             receivers.on_lead_unsubscribed, dispatch_uid=uid + "3"
         )
-        lead_signals.lead_erased.connect(receivers.on_lead_erased, dispatch_uid=uid + "4")
+        lead_signals.leads_erased.connect(receivers.on_leads_erased, dispatch_uid=uid + "4")
         quiz_completed.connect(receivers.on_quiz_completed, dispatch_uid=uid + "5")

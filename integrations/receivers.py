@@ -6,7 +6,7 @@ event commits with the change or not at all. Only leads that confirmed are ever 
 
 from integrations import payloads
 from integrations.models import EventType
-from integrations.services import event_record, lead_scrub, unsubscribe_origin
+from integrations.services import event_record, events_record, leads_scrub, unsubscribe_origin
 from leads.models import Lead
 from wizard.models import Attempt
 
@@ -30,14 +30,16 @@ def on_lead_unsubscribed(sender, *, lead: Lead, **kwargs) -> None:
         )
 
 
-def on_lead_erased(sender, *, lead: Lead, **kwargs) -> None:
-    lead_scrub(lead_id=lead.pk)
-    if lead.confirmed_at is not None:
-        event_record(
-            type=EventType.LEAD_ERASED,
-            data=payloads.lead_erased_data(lead_id=lead.pk, email=lead.email),
-            lead_id=lead.pk,
-        )
+def on_leads_erased(sender, *, leads: list[Lead], **kwargs) -> None:
+    leads_scrub(lead_ids=[lead.pk for lead in leads])
+    events_record(
+        type=EventType.LEAD_ERASED,
+        items=[
+            (payloads.lead_erased_data(lead_id=lead.pk, email=lead.email), lead.pk)
+            for lead in leads
+            if lead.confirmed_at is not None  # A lead that never confirmed was never sent.
+        ],
+    )
 
 
 def on_quiz_completed(sender, *, attempt: Attempt, **kwargs) -> None:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Func, JSONField
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -110,6 +111,23 @@ def event_record(
     return event
 
 
+def events_record(*, type: str, items: list[tuple[dict, int]]) -> int:
+    """event_record for many leads at once (data, lead id): the destinations are read once
+    and the events written in one insert; how many were written."""
+    if not items:
+        return 0
+    with transaction.atomic(savepoint=False):
+        routes = _routes(type=type, skip_connection_id=None)
+        if not any(routes.values()):
+            return 0
+        events = Event.objects.bulk_create(
+            Event(type=type, data=data, lead_id=lead_id) for data, lead_id in items
+        )
+        for event in events:
+            _enqueue_event(event.pk)
+    return len(events)
+
+
 def events_expand(*, ids: list | None = None, limit: int = 100) -> int:
     """Write one pending delivery per destination that wants each event, once, for up to
     `limit` events not yet expanded (of `ids` if given), in one transaction; how many
@@ -169,17 +187,34 @@ def events_expand_waiting() -> int:
     return total
 
 
-def lead_scrub(*, lead_id: int) -> int:
-    """Take an erased lead's personal data out of the delivery log: event payloads keep
-    only the lead's id, errors (a vendor may quote the address) are blanked, and what was
-    still waiting is cancelled. Runs in the erase's transaction; how many events."""
+class _JSONTrue(Func):
+    """JSON `true` inside JSONObject on PostgreSQL and SQLite (a cast string stays a string
+    on SQLite, a plain True becomes 1)."""
+
+    output_field = JSONField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "'true'::jsonb", []
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "JSON('true')", []
+
+
+def leads_scrub(*, lead_ids: list[int]) -> int:
+    """Take erased leads' personal data out of the delivery log: event payloads keep only
+    the lead's id, errors (a vendor may quote the address) are blanked, and what was still
+    waiting is cancelled. Runs in the erase's transaction, four queries for any number of
+    leads; how many events."""
+    if not lead_ids:
+        return 0
     with transaction.atomic(savepoint=False):
-        events = Event.objects.filter(lead_id=lead_id).exclude(type=EventType.LEAD_ERASED)
+        events = Event.objects.filter(lead_id__in=lead_ids).exclude(type=EventType.LEAD_ERASED)
         Delivery.objects.filter(event__in=events).update(last_error="")
         Delivery.objects.filter(
             event__in=events, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
         ).update(status=Delivery.Status.CANCELLED, leased_until=None, next_attempt_at=None)
-        return events.update(data={"lead_id": lead_id, "erased": True})
+        # Each event keeps its own lead's id: {"lead_id": …, "erased": true}.
+        return events.update(data=JSONObject(lead_id=F("lead_id"), erased=_JSONTrue()))
 
 
 # --- Delivering ------------------------------------------------------------------

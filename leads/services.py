@@ -22,9 +22,9 @@ from leads.mail import MailKind, build_message, mail_awaited
 from leads.models import Lead, LeadErasure, LeadExport, RecipientMailCount
 from leads.signals import (
     lead_confirmed,
-    lead_erased,
     lead_unsubscribed,
     lead_updated,
+    leads_erased,
     mail_owed,
 )
 from wizard.models import Attempt
@@ -297,8 +297,8 @@ def lead_request_materials(*, lead: Lead) -> None:
 def _announce_forgotten(*, pks: list[int]) -> None:
     """Tell other apps which leads are about to go, inside the transaction that removes them
     (integrations scrubs its copies and sends lead.erased for confirmed ones)."""
-    for lead in Lead.objects.filter(pk__in=pks).only("pk", "email", "confirmed_at"):
-        lead_erased.send(sender=Lead, lead=lead)
+    leads = list(Lead.objects.filter(pk__in=pks).only("pk", "email", "confirmed_at"))
+    leads_erased.send(sender=Lead, leads=leads)
 
 
 def _forget_batch(*, leads: list[tuple[int, str, str, Any]]) -> None:

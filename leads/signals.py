@@ -12,8 +12,9 @@ lead_confirmed = Signal()
 lead_updated = Signal()
 # lead=Lead, just unsubscribed (confirmed_at tells whether it had ever confirmed).
 lead_unsubscribed = Signal()
-# lead=Lead, about to be deleted on request (GDPR).
-lead_erased = Signal()
+# leads=list[Lead], about to be deleted (a GDPR erase or the purge), a batch at a time so
+# a receiver can do its work in a few queries however many leads go.
+leads_erased = Signal()
 # lead_id=int, sent once the transaction that made a mail owed to that lead has committed
 # (unlike the others, after the commit: a rollback owes nothing). leads.tasks listens
 # (connected in LeadsConfig.ready()) and queues a sender, so tasks import services and

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core import serializers
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
@@ -317,6 +319,9 @@ def test_an_erase_leaves_no_address_in_any_delivery_log(server, server_factory, 
     )
     assert "ada@example.com" not in logged.lower()
     assert "Adele" not in logged
+    # Each scrubbed event keeps its own lead's id and says why it is empty.
+    scrubbed = Event.objects.exclude(type="lead.erased").values_list("data", flat=True)
+    assert list(scrubbed) == [{"erased": True, "lead_id": lead_id}] * len(scrubbed)
     statuses = dict(
         Delivery.objects.filter(endpoint__isnull=False).values_list("event__type", "status")
     )
@@ -360,3 +365,24 @@ def test_a_completed_quiz_is_sent_without_personal_data(server, run_commits):
     sent = json.dumps(body)
     assert "news" not in sent
     assert "x.example" not in sent
+
+
+def test_erasing_many_leads_costs_the_delivery_log_no_query_per_lead(server, run_commits):
+    """The erase tells integrations about a whole batch at once: the scrub and the
+    lead.erased events take the same queries for 3 leads as for 30."""
+    make_endpoint(server.url, ["lead.confirmed", "lead.erased"])
+    server.queued = [(200, {}, b"")] * 100
+
+    def queries_to_erase(count: int, start: int) -> int:
+        for n in range(start, start + count):
+            confirmed_lead(run_commits, email=f"lead{n}@example.com")
+        with CaptureQueriesContext(connection) as captured:
+            leads_erase(leads=Lead.objects.all())
+        assert not Lead.objects.exists()
+        return len(captured.captured_queries)
+
+    few = queries_to_erase(3, start=0)
+    many = queries_to_erase(30, start=100)
+
+    assert many == few
+    assert Event.objects.filter(type="lead.erased").count() == 33
