@@ -290,6 +290,10 @@ def test_the_upgrade_owes_again_the_mail_a_killed_worker_left_unsent(mailoutbox)
         )
 
     MigrationExecutor(connection).migrate(latest)
+    # Every lead that was there got an opaque id of its own (0005, one UPDATE on PostgreSQL).
+    public_ids = list(Lead.objects.values_list("public_id", flat=True))
+    assert None not in public_ids
+    assert len(set(public_ids)) == 5
     call_command("send_pending_emails")
 
     states = {lead.email: lead.mail_state for lead in Lead.objects.all()}
