@@ -93,12 +93,19 @@ def _expired(request: HttpRequest, site: EmbedSite | None) -> HttpResponse:
     return _page(request, "expired.html", {}, site=site, status=403)
 
 
-def _embedded(attempt_id: uuid.UUID) -> tuple[Attempt, EmbedSite | None] | None:
-    """The attempt and its host site, for attempts started in a frame; None otherwise."""
-    link = EmbedAttempt.objects.select_related("attempt", "site").filter(pk=attempt_id).first()
-    if link is None:
-        return None
-    return link.attempt, link.site
+def embedded_attempt(view: View) -> View:
+    """Call the view with the frame's attempt (its EmbedAttempt: the attempt, its host site
+    and placement, read in one query) instead of the URL's id; a 404 page for an attempt
+    not started in a frame."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, attempt_id: uuid.UUID, **kwargs: Any) -> HttpResponse:
+        link = EmbedAttempt.objects.select_related("attempt", "site").filter(pk=attempt_id).first()
+        if link is None:
+            return _not_found(request)
+        return view(request, link, **kwargs)
+
+    return wrapper
 
 
 def _host_origin(site: EmbedSite | None) -> str:
@@ -159,11 +166,9 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @framed
 @require_http_methods(["GET", "HEAD", "POST"])
-def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
-    found = _embedded(attempt_id)
-    if found is None:
-        return _not_found(request)
-    attempt, site = found
+@embedded_attempt
+def step(request: HttpRequest, link: EmbedAttempt, number: int) -> HttpResponse:
+    attempt, site = link.attempt, link.site
     if request.method == "POST" and not token_matches(
         request.POST.get(FIELD, ""), scope=attempt_scope(attempt.pk)
     ):
@@ -199,11 +204,9 @@ def _restart_url(site: EmbedSite | None) -> str:
 
 @framed
 @require_safe
-def result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
-    found = _embedded(attempt_id)
-    if found is None:
-        return _not_found(request)
-    attempt, site = found
+@embedded_attempt
+def result(request: HttpRequest, link: EmbedAttempt) -> HttpResponse:
+    attempt, site = link.attempt, link.site
     if not attempt.is_completed:
         return redirect(_step_url(attempt, attempt.step + 1))
     if attempt.outcome not in Recommendation.values:
@@ -231,13 +234,11 @@ def result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
 
 @framed
 @require_http_methods(["GET", "HEAD", "POST"])
-def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+@embedded_attempt
+def signup(request: HttpRequest, link: EmbedAttempt) -> HttpResponse:
     """The lead form for a completed attempt; the lead gets the site's placement and the
     attempt's campaign values, whatever the form posts."""
-    found = _embedded(attempt_id)
-    if found is None:
-        return _not_found(request)
-    attempt, site = found
+    attempt, site = link.attempt, link.site
     if not attempt.is_completed:
         return redirect(_step_url(attempt, attempt.step + 1))
     sent = reverse("embed:check_email", kwargs={"attempt_id": attempt.pk})
@@ -268,7 +269,7 @@ def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
                 consent_version=CONSENT_VERSION,
                 attempt=attempt,
                 tracking=Tracking(
-                    placement=EmbedAttempt.objects.get(pk=attempt.pk).placement,
+                    placement=link.placement,
                     referrer=attempt.referrer,
                     **{name: getattr(attempt, name) for name in UTM_KEYS},
                 ),
@@ -297,11 +298,9 @@ def signup(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
 
 @framed
 @require_safe
-def check_email(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
-    found = _embedded(attempt_id)
-    if found is None:
-        return _not_found(request)
-    attempt, site = found
+@embedded_attempt
+def check_email(request: HttpRequest, link: EmbedAttempt) -> HttpResponse:
+    attempt, site = link.attempt, link.site
     return _page(
         request,
         "check_email.html",
