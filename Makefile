@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: help install install-dev install-checker run test lint format migrations-check check clean
+.PHONY: help install install-dev install-checker messages makemessages run test lint format migrations-check check clean
 
 help:
 	@echo "make run    install, migrate SQLite and serve http://127.0.0.1:$(PORT)/"
@@ -32,9 +32,24 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
 
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev messages
+
+# The translation catalogues: each locale/<lang>/LC_MESSAGES/*.po compiles to its .mo
+# with Babel (a Python package in requirements.txt), so a fresh machine needs no gettext.
+# Fuzzy entries are left out, as Django's compilemessages does.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+messages: $(MO_FILES)
+
+locale/%.mo: locale/%.po | $(VENV)/.installed
+	$(BIN)/pybabel -q compile --domain=$(basename $(notdir $<)) -i $< -o $@
+
+# Re-extract the marked strings into the catalogues (needs GNU gettext: apt-get install gettext).
+makemessages: install-dev
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages --all --no-obsolete --ignore='.venv/*' --ignore='node_modules/*' --ignore='tests/*' --ignore='bench/*'
 
 # The Nu HTML Checker (vnu.jar, from package.json) for the HTML validity test, which
 # runs it with Java 17+. Without npm the test is skipped and says why.

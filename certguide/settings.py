@@ -149,6 +149,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages the site speaks. English is served unprefixed at /, every other under its
+# own prefix (/de/). A third language is a line here, its catalogue in locale/, its
+# translated fields (modeltranslation) and its content.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# Compiled by `make` (pybabel, no system gettext needed); see locale/README.md.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

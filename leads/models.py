@@ -44,6 +44,11 @@ class LeadQuerySet(models.QuerySet):
         return self.annotate(email_lower=Lower("email")).filter(email_lower=email.lower())
 
 
+def site_languages() -> list[tuple[str, str]]:
+    """The languages a lead may speak: the site's (a callable, so migrations hold none)."""
+    return settings.LANGUAGES
+
+
 class Lead(models.Model):
     """A person who asked for the training materials and consented to our mail."""
 
@@ -69,6 +74,13 @@ class Lead(models.Model):
     )
     consent_version = models.CharField(
         max_length=20, help_text="Version of the consent text the visitor agreed to."
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=site_languages,
+        default="en",
+        db_default="en",
+        help_text="The language the lead signed up in; its mail and guide use it.",
     )
     placement = models.CharField(
         max_length=50, blank=True, help_text="Which call to action on the site led here."
