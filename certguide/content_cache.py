@@ -26,12 +26,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.http import http_date, parse_etags
 
 from certguide import generations
 from certguide.campaign import CAMPAIGN_SLOT, campaign_params
+from certguide.middleware import path_language
 
 # The slot as campaign.signup_url()/wizard_url() write it into an attribute (after "?" or
 # an escaped "&").
@@ -77,7 +79,9 @@ def page_name(path: str) -> str:
 def _shared(request: HttpRequest) -> bool:
     """Whether the path leads to a cached_page view: only those cost a cache look-up."""
     try:
-        return getattr(resolve(request.path_info).func, "shared_page", False)
+        # Before PathLanguageMiddleware: the language prefix only resolves in its language.
+        with translation.override(path_language(request.path_info)):
+            return getattr(resolve(request.path_info).func, "shared_page", False)
     except Resolver404:
         return False
 

@@ -11,6 +11,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger(__name__)
@@ -116,3 +117,32 @@ class ClientAddressMiddleware:
                 with contextlib.suppress(ValueError):
                     request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded[-self.hops]))
         return self.get_response(request)
+
+
+def path_language(path: str) -> str:
+    """The language a path is in: its prefix (/de/…), else the default (English at /)."""
+    return translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+
+
+class PathLanguageMiddleware:
+    """Speak the language of the URL, and only that (instead of Django's LocaleMiddleware).
+
+    A page's language is its address: /de/… is German, everything else English, whatever
+    the browser's Accept-Language or a cookie says. So a shared link and a search engine
+    get what they asked for, no response varies by Accept-Language (one copy per path in
+    every cache), and the admin, which lives outside the language prefixes, stays English.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = path_language(request.path_info)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+        finally:
+            translation.deactivate()
+        response.headers.setdefault("Content-Language", language)
+        return response
