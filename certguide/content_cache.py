@@ -14,9 +14,12 @@ client accepts it, which is safe here because these pages carry no token and no 
 data (certguide.generations refuses to keep a page with a CSRF token).
 """
 
+import collections
 import dataclasses
+import functools
 import gzip
 import hashlib
+import math
 import re
 import time
 from collections.abc import Callable
@@ -53,7 +56,8 @@ class StoredPage:
     content: bytes
     headers: tuple[tuple[str, str], ...]
     modified: float  # when it was rendered (Last-Modified)
-    gzipped: bytes  # `content` with the slots emptied, gzipped: the common case, once
+    plain: bytes  # `content` with the slots emptied: the common case (no utm_*), once
+    gzipped: bytes  # `plain`, gzipped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,14 +80,66 @@ def page_name(path: str) -> str:
     return f"page:{hashlib.blake2b(path.encode(), digest_size=16).hexdigest()}"
 
 
-def _shared(request: HttpRequest) -> bool:
-    """Whether the path leads to a cached_page view: only those cost a cache look-up."""
+@functools.lru_cache(maxsize=4096)
+def _shared_path(path_info: str) -> bool:
+    # The URLconf is fixed for the life of the process; the bound keeps made-up paths from
+    # growing the memo.
     try:
         # Before PathLanguageMiddleware: the language prefix only resolves in its language.
-        with translation.override(path_language(request.path_info)):
-            return getattr(resolve(request.path_info).func, "shared_page", False)
+        with translation.override(path_language(path_info)):
+            return getattr(resolve(path_info).func, "shared_page", False)
     except Resolver404:
         return False
+
+
+def _shared(request: HttpRequest) -> bool:
+    """Whether the path leads to a cached_page view: only those cost a cache look-up."""
+    return _shared_path(request.path_info)
+
+
+class _RecentPages:
+    """The pages this process served lately, so a hit needs no round trip to the cache.
+
+    A page is answered from here while its generation was confirmed in the shared cache
+    less than PAGE_CACHE_RECHECK_SECONDS ago; after that the next request asks the cache
+    again (one round trip, as without this memo). An edit made through this process is
+    seen at once (generations.replaced_here() moves); one made through another process
+    or instance reaches this one within the recheck interval.
+    """
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.pages: collections.OrderedDict[str, StoredPage] = collections.OrderedDict()
+        self.generation = ""
+        self.checked_at = -math.inf
+        self.epoch = -1
+
+    def get(self, name: str) -> tuple[str, StoredPage] | None:
+        if self.epoch != generations.replaced_here():
+            self.forget()
+            return None
+        if time.monotonic() - self.checked_at >= settings.PAGE_CACHE_RECHECK_SECONDS:
+            return None
+        page = self.pages.get(name)
+        return None if page is None else (self.generation, page)
+
+    def put(self, name: str, generation: str, page: StoredPage) -> None:
+        if generation != self.generation or self.epoch != generations.replaced_here():
+            self.forget()
+            self.generation, self.epoch = generation, generations.replaced_here()
+        self.checked_at = time.monotonic()
+        self.pages[name] = page
+        self.pages.move_to_end(name)
+        while len(self.pages) > self.SIZE:
+            self.pages.popitem(last=False)
+
+    def forget(self) -> None:
+        self.pages.clear()
+        self.generation, self.checked_at, self.epoch = "", -math.inf, -1
+
+
+recent_pages = _RecentPages()
 
 
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -172,10 +228,12 @@ class PageCacheMiddleware:
         early = request.method in ("GET", "HEAD") and _anonymous(request) and _shared(request)
         if early and (request.is_secure() or not settings.SECURE_SSL_REDIRECT):
             request.get_host()  # the host check the skipped middleware would have made
-            generation, stored = generations.lookup(
-                generations.Family.CONTENT, page_name(request.path)
-            )
+            name = page_name(request.path)
+            if recent := recent_pages.get(name):
+                return self._replay(request, recent[1], recent[0])
+            generation, stored = generations.lookup(generations.Family.CONTENT, name)
             if isinstance(stored, StoredPage) and stored.headers:
+                recent_pages.put(name, generation, stored)
                 return self._replay(request, stored, generation)
 
         response = self.get_response(request)
@@ -189,11 +247,13 @@ class PageCacheMiddleware:
                 for name, value in response.items()
                 if name.lower() not in _NOT_REPLAYED
             )
+            plain = fill_campaign(render.content, {})
             stored = StoredPage(
                 content=render.content,
                 headers=headers,
                 modified=modified,
-                gzipped=gzip.compress(fill_campaign(render.content, {}), compresslevel=9),
+                plain=plain,
+                gzipped=gzip.compress(plain, compresslevel=9),
             )
             generations.keep(
                 generations.Family.CONTENT, page_name(request.path), render.generation, stored
@@ -203,7 +263,9 @@ class PageCacheMiddleware:
 
     def _replay(self, request: HttpRequest, stored: StoredPage, generation: str) -> HttpResponse:
         campaign = campaign_params(request.GET)
-        response = HttpResponse(fill_campaign(stored.content, campaign))
+        response = HttpResponse(
+            fill_campaign(stored.content, campaign) if campaign else stored.plain
+        )
         for name, value in stored.headers:
             response[name] = value
         response = _finish(request, response, generation=generation, modified=stored.modified)

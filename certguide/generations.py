@@ -34,7 +34,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 # Bump when the shape of any value cached through this module changes.
-SCHEMA = 3  # 3: questions and choices carry their jumps (branching quizzes)
+SCHEMA = 4  # 4: stored pages carry their slot-free copy; 3: questions carry their jumps
 SHARED_TIMEOUT = 60 * 60 * 24
 SHORT_TIMEOUT = 5 * 60
 # What `{% csrf_token %}` and `get_token()` put in a page; never in a shared value.
@@ -134,7 +134,18 @@ def cached[T](family: Family, name: str, compute: Callable[[], T]) -> T:
     return value
 
 
+# How many times this process replaced a generation: a value memoised in the process (the
+# page cache's recent pages) is stale once this moved.
+_replaced_here = 0
+
+
+def replaced_here() -> int:
+    return _replaced_here
+
+
 def _replace_generation(family: Family) -> None:
+    global _replaced_here
+    _replaced_here += 1
     cache.set(_generation_key(family), uuid.uuid4().hex, timeout=None)
 
 
