@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
@@ -32,7 +33,7 @@ from certguide.campaign import UTM_KEYS, Tracking
 from embed.models import NAME_PATTERN, EmbedAttempt, EmbedSite
 from embed.services import embed_attempt_start, normalise_origin
 from embed.tokens import FIELD, attempt_scope, form_token, start_scope, token_matches
-from leads.consent import CONSENT_VERSION
+from leads.consent import consent_version
 from leads.forms import SignupForm
 from leads.ratelimit import signup_retry_after
 from leads.services import lead_subscribe
@@ -263,10 +264,12 @@ def signup(request: HttpRequest, link: EmbedAttempt) -> HttpResponse:
         if form.is_bot:
             return redirect(sent)  # exactly like success: a bot learns nothing
         if form.is_valid():
+            language = translation.get_language()  # the frame's: /de/embed/… is German
             lead_subscribe(
                 email=form.cleaned_data["email"],
                 first_name=form.cleaned_data["first_name"],
-                consent_version=CONSENT_VERSION,
+                consent_version=consent_version(language),
+                language=language,
                 attempt=attempt,
                 tracking=Tracking(
                     placement=link.placement,

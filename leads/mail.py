@@ -1,5 +1,6 @@
 """The mails a lead receives, built from templates with absolute links."""
 
+from datetime import date, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from leads.models import Lead
 
@@ -52,24 +54,55 @@ def lead_links(lead: Lead) -> dict[str, str]:
         "guide_url": link("leads:guide", Purpose.MATERIALS),
         "unsubscribe_url": link("leads:unsubscribe", Purpose.UNSUBSCRIBE),
         "signup_url": absolute_url(reverse("leads:signup")),
-        "site_url": absolute_url("/"),
+        "site_url": absolute_url(reverse("home")),
     }
 
 
+def mail_language(lead: Lead, kind: MailKind) -> str:
+    """The language a mail to this lead is written in, and its links point at.
+
+    The lead's language, except for the confirmation of a repeat sign-up made in another
+    language by a lead that never confirmed: nobody has shown they read the language the
+    lead has (the first sign-up was as unconfirmed as this one), so the mail speaks the
+    language of the sign-up it asks about. A lead that confirmed once keeps getting mail
+    in the language it confirmed, the question whether to switch included: someone else
+    typing the address on the German page must not change the language its owner reads.
+    """
+    language = lead.language
+    if kind == MailKind.CONFIRMATION and lead.confirmed_at is None:
+        language = lead.pending_signup.get("language", language)
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def link_expiry(purpose_max_age: timedelta) -> date:
+    """The last day a link mailed now still works, for the reader's calendar."""
+    return timezone.localdate(timezone.now() + purpose_max_age)
+
+
 def build_message(*, lead: Lead, kind: MailKind) -> EmailMultiAlternatives:
-    """The subject, plain text and HTML alternative of one mail, with unsubscribe headers."""
-    context = {"lead": lead, **lead_links(lead)}
-    template = f"leads/mail/{kind}"
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[lead.email],
-        headers={
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    """The subject, plain text and HTML alternative of one mail, with unsubscribe headers,
+    in the lead's language (mail_language): words, dates and the links' language prefix."""
+    from leads.tokens import MAX_AGE, Purpose
+
+    link_purpose = Purpose.CONFIRM if kind == MailKind.CONFIRMATION else Purpose.MATERIALS
+    with translation.override(mail_language(lead, kind)):
+        context = {
+            "lead": lead,
+            "links_expire": link_expiry(MAX_AGE[link_purpose]),
+            **lead_links(lead),
+        }
+        template = f"leads/mail/{kind}"
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(f"{template}.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[lead.email],
+            headers={
+                "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Content-Language": translation.get_language(),
+            },
+        )
+        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message

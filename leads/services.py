@@ -121,17 +121,27 @@ def _may_send_confirmation(*, email: str, now: datetime) -> bool:
 
 
 def _new_details(
-    lead: Lead, *, first_name: str, consent_version: str, attempt: Attempt | None, now: datetime
+    lead: Lead,
+    *,
+    first_name: str,
+    consent_version: str,
+    language: str,
+    attempt: Attempt | None,
+    now: datetime,
 ) -> dict:
     """What a repeat sign-up asks to change, for the owner to confirm; {} if nothing.
 
-    A sign-up after unsubscribing always asks for something: the consent itself.
+    A sign-up after unsubscribing always asks for something: the consent itself. So does
+    one in another language: the lead's mail would change language, and the consent was
+    given to the text in that language (whose version differs).
     """
     details: dict = {}
     if first_name and first_name != lead.first_name:
         details["first_name"] = first_name
     if attempt is not None and attempt.pk != lead.attempt_id:
         details["attempt"] = str(attempt.pk)
+    if language != lead.language:
+        details["language"] = language
     if (
         details
         or consent_version != lead.consent_version
@@ -145,6 +155,7 @@ def lead_subscribe(
     *,
     email: str,
     consent_version: str,
+    language: str = settings.LANGUAGE_CODE,
     first_name: str = "",
     attempt: Attempt | None = None,
     tracking: Tracking | None = None,
@@ -156,17 +167,24 @@ def lead_subscribe(
     owner confirms: anyone can type any address. A repeat sign-up that asks for nothing
     new re-sends what the lead waits for (pending: the confirmation again, with the same
     link; confirmed: its materials link), at most once per RESEND_INTERVAL. One that asks
-    for something (another first name or quiz result, a newer consent text, or any
-    sign-up after unsubscribing) keeps it in `pending_signup` and starts a new round: a
+    for something (another first name, quiz result or language, a newer consent text, or
+    any sign-up after unsubscribing) keeps it in `pending_signup` and starts a new round: a
     confirmation mail whose link, and only it, applies the change (`lead_confirm`).
     Confirmation mails to one mailbox are limited (`_may_send_confirmation`); a sign-up
     that may not mail changes nothing. Safe under concurrent sign-ups of the same
     address: the unique constraint decides, and the loser treats the winner's row as
     known. Where the visitor came from (placement, utm_*, referrer) keeps the first
     sign-up's values.
+
+    `language` is the language of the page the sign-up was made on; the lead's mail, and
+    the links in it, speak it. A repeat sign-up in another language asks to change it like
+    any other detail: only the owner's confirmation switches it (see mail_language for
+    the language of that confirmation mail).
     """
     if not consent_version:
         raise ValueError("A sign-up needs the version of the consent the visitor gave.")
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"{language!r} is not one of the site's languages.")
     email = normalise_email(email)
     now = timezone.now()
     outcome = attempt.outcome if attempt is not None else ""
@@ -181,6 +199,7 @@ def lead_subscribe(
                 status=Lead.Status.PENDING,
                 consent_at=now,
                 consent_version=consent_version,
+                language=language,
                 attempt=attempt,
                 outcome=outcome,
                 **(tracking or Tracking()).fields(),
@@ -195,7 +214,12 @@ def lead_subscribe(
     with transaction.atomic():
         lead = Lead.objects.select_for_update().with_email(email).get()
         details = _new_details(
-            lead, first_name=first_name, consent_version=consent_version, attempt=attempt, now=now
+            lead,
+            first_name=first_name,
+            consent_version=consent_version,
+            language=language,
+            attempt=attempt,
+            now=now,
         )
         if details:
             mail = MailKind.CONFIRMATION
@@ -222,6 +246,8 @@ def _apply_pending_signup(lead: Lead) -> None:
     lead.consent_at = datetime.fromisoformat(pending["consent_at"])
     if "first_name" in pending:
         lead.first_name = pending["first_name"]
+    if pending.get("language") in dict(settings.LANGUAGES):
+        lead.language = pending["language"]
     if "attempt" in pending:
         # Gone since (erased or deleted): keep the result the lead already had.
         attempt = Attempt.objects.filter(pk=pending["attempt"]).first()

@@ -2,14 +2,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from leads.consent import CONSENT_VERSION
+from leads.consent import consent_version
 from leads.forms import SignupForm, initial_from_query
 from leads.guide import render_guide
 from leads.material_files import material_download
@@ -83,10 +86,13 @@ def signup(request: HttpRequest) -> HttpResponse:
             # Look exactly like success so a bot learns nothing; store and send nothing.
             return redirect("leads:check_email")
         if form.is_valid():
+            # The language of the page the form was on: the consent was read in it.
+            language = translation.get_language()
             lead_subscribe(
                 email=form.cleaned_data["email"],
                 first_name=form.cleaned_data["first_name"],
-                consent_version=CONSENT_VERSION,
+                consent_version=consent_version(language),
+                language=language,
                 attempt=form.attempt,
                 tracking=form.tracking(),
             )
@@ -100,10 +106,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         )
         form = SignupForm(initial=initial)
     # In the sitemap: the same words for <title>, description and Open Graph.
+    title = _("Free CSM and CSPO training materials")
     seo = {
-        "title": f"{'Error: ' if form.errors else ''}Free CSM and CSPO training materials",
-        "description": "Get our free guide to the CSM and CSPO certifications, tailored to "
-        "your quiz result, plus hand-picked training materials.",
+        "title": _("Error: %(title)s") % {"title": title} if form.errors else title,
+        "description": _(
+            "Get our free guide to the CSM and CSPO certifications, tailored to "
+            "your quiz result, plus hand-picked training materials."
+        ),
     }
     return render(request, "leads/signup.html", {"form": form, "attempt": attempt, "seo": seo})
 
@@ -146,9 +155,15 @@ def _details_to_confirm(lead: Lead) -> list[tuple[str, str]]:
         Attempt.objects.filter(pk=pending["attempt"]).first() if "attempt" in pending else None
     )
     outcome = attempt.get_outcome_display() if attempt else lead.get_outcome_display()
+    # Only a change of language is worth a line: the page is already in one.
+    language = dict(settings.LANGUAGES).get(pending.get("language", ""), "")
     return [
         (label, value)
-        for label, value in [("First name", first_name), ("Quiz result", outcome)]
+        for label, value in [
+            (_("First name"), first_name),
+            (_("Quiz result"), outcome),
+            (_("Language of our emails"), language),
+        ]
         if value
     ]
 
