@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from certguide.campaign import (
     PLACEMENT_PATTERN,
@@ -30,7 +31,7 @@ FIELD_MAX_LENGTH = {name: Lead._meta.get_field(name).max_length for name in TRAC
 
 def reject_control_characters(value: str) -> None:
     if has_control_characters(value):
-        raise ValidationError("Remove the control characters (such as NUL) from this field.")
+        raise ValidationError(_("Remove the control characters (such as NUL) from this field."))
 
 
 FIRST_NAME_MAX_LENGTH = 50
@@ -45,7 +46,7 @@ def validate_first_name(value: str) -> None:
         for ch in value
     ):
         raise ValidationError(
-            "Enter just your first name: letters, spaces, apostrophes and hyphens only.",
+            _("Enter just your first name: letters, spaces, apostrophes and hyphens only."),
             code="first_name",
         )
 
@@ -93,31 +94,29 @@ def initial_from_query(query: Mapping[str, str], *, referrer: str) -> tuple[dict
 
 class SignupForm(forms.Form):
     email = forms.CharField(
-        label="Email address",
+        label=_("Email address"),
         max_length=MAX_LENGTH,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         validators=[reject_control_characters],
-        error_messages={"required": "Enter your email address so we can send the materials."},
+        error_messages={"required": _("Enter your email address so we can send the materials.")},
     )
     first_name = forms.CharField(
-        label="First name (optional)",
+        label=_("First name (optional)"),
         max_length=FIRST_NAME_MAX_LENGTH,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
         validators=[reject_control_characters, validate_first_name],
-        error_messages={
-            "max_length": f"A first name has at most {FIRST_NAME_MAX_LENGTH} characters."
-        },
+        error_messages={"max_length": _("A first name has at most %(limit_value)d characters.")},
     )
     consent = forms.BooleanField(
         label=CONSENT_TEXT,
-        error_messages={"required": "Tick the box to agree, or we cannot email you."},
+        error_messages={"required": _("Tick the box to agree, or we cannot email you.")},
     )
     # Honeypot: hidden from people and screen readers, filled in by form-filling bots.
     # Named like nothing a browser or password manager fills in (a "website" field got
     # autofilled, which silently dropped a real sign-up).
     leave_blank = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -148,13 +147,13 @@ class SignupForm(forms.Form):
 
     def clean_email(self) -> str:
         email = normalise_email(self.cleaned_data["email"])
-        EmailValidator(message="Enter a valid email address, like name@example.com.")(email)
+        EmailValidator(message=_("Enter a valid email address, like name@example.com."))(email)
         return email
 
     def clean_placement(self) -> str:
         placement = self.cleaned_data["placement"]
         if placement and not PLACEMENT_PATTERN.match(placement):
-            raise ValidationError("This sign-up link was damaged.")
+            raise ValidationError(_("This sign-up link was damaged."))
         return placement
 
     def clean_referrer(self) -> str:
@@ -166,8 +165,10 @@ class SignupForm(forms.Form):
             self.attempt = completed_attempt(value)
             if self.attempt is None:
                 raise ValidationError(
-                    "We could not find that quiz result, so we removed it. Send the form "
-                    "again to get the general guide, or take the quiz first."
+                    _(
+                        "We could not find that quiz result, so we removed it. Send the form "
+                        "again to get the general guide, or take the quiz first."
+                    )
                 )
         return value
 

@@ -4,6 +4,9 @@ next steps, drawn with fpdf2's core fonts (pure Python, nothing to install on th
 
 import unicodedata
 
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
@@ -19,6 +22,8 @@ _LATIN1_TWINS = str.maketrans(
         "\u2019": "'",
         "\u201c": '"',
         "\u201d": '"',
+        "\u201e": '"',  # German opening quote
+        "\u201a": "'",  # German single opening quote
         "\u2013": "-",
         "\u2014": "-",
         "\u2026": "...",
@@ -42,32 +47,41 @@ MUTED_FILL = (243, 246, 249)
 
 NEXT_STEPS = {
     Recommendation.CSM: [
-        "Read the Scrum Guide end to end; the CSM course assumes you know its events and roles.",
-        "Offer to facilitate your team's next retrospective, then ask for feedback.",
-        "Keep a list of the obstacles your team meets and note who could remove each one.",
-        "Pick a Certified ScrumMaster course from a Scrum Alliance trainer that suits you.",
+        _("Read the Scrum Guide end to end; the CSM course assumes you know its events and roles."),
+        _("Offer to facilitate your team's next retrospective, then ask for feedback."),
+        _("Keep a list of the obstacles your team meets and note who could remove each one."),
+        _("Pick a Certified ScrumMaster course from a Scrum Alliance trainer that suits you."),
     ],
     Recommendation.CSPO: [
-        "Read the Scrum Guide's sections on the Product Owner and the Product Backlog.",
-        "Write a short product vision for something you work on; test it on a colleague.",
-        "Practise ordering a backlog by value: take ten requests and rank them, explaining why.",
-        "Pick a Certified Scrum Product Owner course from a Scrum Alliance trainer that suits you.",
+        _("Read the Scrum Guide's sections on the Product Owner and the Product Backlog."),
+        _("Write a short product vision for something you work on; test it on a colleague."),
+        _("Practise ordering a backlog by value: take ten requests and rank them, explaining why."),
+        _(
+            "Pick a Certified Scrum Product Owner course "
+            "from a Scrum Alliance trainer that suits you."
+        ),
     ],
     Recommendation.BOTH: [
-        "Start with the role closest to your current work; the second course builds on the first.",
-        "Read the Scrum Guide, paying equal attention to the Scrum Master and the Product Owner.",
-        "Between the two courses, practise the first role on a real team for a few sprints.",
-        "Look for leadership work in an Agile change, where knowing both roles pays off most.",
+        _(
+            "Start with the role closest to your current "
+            "work; the second course builds on the first."
+        ),
+        _(
+            "Read the Scrum Guide, paying equal attention "
+            "to the Scrum Master and the Product Owner."
+        ),
+        _("Between the two courses, practise the first role on a real team for a few sprints."),
+        _("Look for leadership work in an Agile change, where knowing both roles pays off most."),
     ],
     "": [
-        "Take the certguide quiz: six questions that point you to CSM, CSPO or both.",
-        "Read the Scrum Guide; both certifications build on it.",
-        "Talk to a Scrum Master and a Product Owner about their typical week.",
-        "Choose the course that matches the work you want to be doing in two years.",
+        _("Take the certguide quiz: six questions that point you to CSM, CSPO or both."),
+        _("Read the Scrum Guide; both certifications build on it."),
+        _("Talk to a Scrum Master and a Product Owner about their typical week."),
+        _("Choose the course that matches the work you want to be doing in two years."),
     ],
 }
 
-KEEP_LEARNING = (
+KEEP_LEARNING = _(
     "A certificate is a start, not a finish line. Keep learning after the course: go to "
     "meet-ups and conferences, read about Agile and Scrum, and take part in the community, "
     "because the practice keeps changing."
@@ -101,7 +115,8 @@ class _GuidePDF(FPDF):
         self.set_y(-15)
         self.set_font("Helvetica", size=8)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 10, f"certguide - CSM or CSPO guide - page {self.page_no()}", align="C")
+        footer = gettext("certguide - CSM or CSPO guide - page %(page)s") % {"page": self.page_no()}
+        self.cell(0, 10, latin1(footer), align="C")
 
 
 class _Writer:
@@ -109,9 +124,9 @@ class _Writer:
         self.pdf = _GuidePDF(format="A4")
         self.pdf.set_margins(20, 20, 20)
         self.pdf.set_auto_page_break(auto=True, margin=20)
-        self.pdf.set_title("CSM or CSPO: your certification guide")
+        self.pdf.set_title(gettext("CSM or CSPO: your certification guide"))
         self.pdf.set_author("certguide")
-        self.pdf.set_lang("en")
+        self.pdf.set_lang(translation.get_language())
         self.pdf.add_page()
 
     def heading(self, text: str, size: int = 15) -> None:
@@ -179,47 +194,71 @@ def _result_section(writer: _Writer, lead: Lead) -> str:
     if outcome not in Recommendation.values:
         outcome = ""  # Never fail a download over a value edited by hand.
     if not outcome:
-        writer.heading("The general CSM and CSPO guide")
+        writer.heading(gettext("The general CSM and CSPO guide"))
         writer.paragraph(
-            "You did not take our quiz, so this guide covers both certifications equally. "
-            "Read the two role descriptions and the table of differences, then see which "
-            "description sounds like the work you want to do."
+            gettext(
+                "You did not take our quiz, so this guide covers both certifications equally. "
+                "Read the two role descriptions and the table of differences, then see which "
+                "description sounds like the work you want to do."
+            )
         )
         return ""
-    writer.heading(f"Your result: {Recommendation(outcome).label}")
+    writer.heading(gettext("Your result: %(outcome)s") % {"outcome": Recommendation(outcome).label})
     if attempt is not None and attempt.csm_score is not None and attempt.cspo_score is not None:
         writer.paragraph(
-            f"Your fit with the Scrum Master role (CSM): {attempt.csm_score}%. "
-            f"Your fit with the Product Owner role (CSPO): {attempt.cspo_score}%.",
+            gettext(
+                "Your fit with the Scrum Master role (CSM): %(csm)s%%. "
+                "Your fit with the Product Owner role (CSPO): %(cspo)s%%."
+            )
+            % {"csm": attempt.csm_score, "cspo": attempt.cspo_score},
             bold=True,
         )
         reasons = [r for r in (attempt.result or {}).get("reasons", []) if isinstance(r, str)]
         if reasons:
-            writer.paragraph("What shaped this recommendation:")
+            writer.paragraph(gettext("What shaped this recommendation:"))
             writer.bullets([("", reason) for reason in reasons])
     explanation = {
-        Recommendation.CSM: "Your answers lean toward the how of the work: helping a team "
-        "run Scrum well. The Scrum Master section below is your main path.",
-        Recommendation.CSPO: "Your answers lean toward the what and why: deciding what the "
-        "product should be. The Product Owner section below is your main path.",
-        Recommendation.BOTH: "Your answers balance both roles, or you aim to lead an Agile "
-        "change, where knowing both pays off. Read both sections below.",
+        Recommendation.CSM: gettext(
+            "Your answers lean toward the how of the work: helping a team "
+            "run Scrum well. The Scrum Master section below is your main path."
+        ),
+        Recommendation.CSPO: gettext(
+            "Your answers lean toward the what and why: deciding what the "
+            "product should be. The Product Owner section below is your main path."
+        ),
+        Recommendation.BOTH: gettext(
+            "Your answers balance both roles, or you aim to lead an Agile "
+            "change, where knowing both pays off. Read both sections below."
+        ),
     }[Recommendation(outcome)]
     writer.paragraph(explanation)
     return outcome
 
 
 def render_guide(*, lead: Lead) -> bytes:
-    """The PDF guide for this lead, personalised with its quiz result when it has one."""
+    """The PDF guide for this lead, personalised with its quiz result when it has one, in
+    the active language (the page's it was downloaded from); the date is written the
+    language's way ("30. November 2026")."""
     writer = _Writer()
     pdf = writer.pdf
     pdf.set_font("Helvetica", "B", 22)
     pdf.set_text_color(*BRAND)
-    pdf.multi_cell(0, 10, "CSM or CSPO?", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 10, latin1(gettext("CSM or CSPO?")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 14)
-    pdf.multi_cell(0, 7, "Your Scrum certification guide", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        0,
+        7,
+        latin1(gettext("Your Scrum certification guide")),
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    today = formats.date_format(timezone.localdate(), "DATE_FORMAT")
     if name := _display_name(lead.first_name):
-        writer.paragraph(f"Prepared for {name}")
+        writer.paragraph(
+            gettext("Prepared for %(name)s on %(date)s") % {"name": name, "date": today}
+        )
+    else:
+        writer.paragraph(gettext("Prepared on %(date)s") % {"date": today})
     pdf.ln(2)
 
     outcome = _result_section(writer, lead)
@@ -230,14 +269,16 @@ def render_guide(*, lead: Lead) -> bytes:
         writer.heading(f"{cert.name} ({cert.code})")
         for part in cert.summary_paragraphs():
             writer.paragraph(part)
-        writer.paragraph(f"Key responsibilities of the {cert.role}", bold=True)
+        writer.paragraph(
+            gettext("Key responsibilities of the %(role)s") % {"role": cert.role}, bold=True
+        )
         writer.bullets([(point.title, point.text) for point in cert.responsibilities])
 
     if certifications:
-        writer.heading("Key differences at a glance")
+        writer.heading(gettext("Key differences at a glance"))
         writer.comparison(certifications)
 
-    writer.heading("Your next steps")
-    writer.bullets([("", step) for step in NEXT_STEPS[outcome]])
-    writer.paragraph(KEEP_LEARNING)
+    writer.heading(gettext("Your next steps"))
+    writer.bullets([("", str(step)) for step in NEXT_STEPS[outcome]])
+    writer.paragraph(str(KEEP_LEARNING))
     return bytes(pdf.output())

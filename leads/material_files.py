@@ -16,24 +16,25 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.http import FileResponse, Http404
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 READ_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
 class FileKind:
-    label: str
+    label: str  # shown to visitors on the materials page, so translated
     content_type: str
     # How the file's first bytes begin; None for plain text, which is checked as UTF-8.
     signature: bytes | None
 
 
 FILE_KINDS: dict[str, FileKind] = {
-    "pdf": FileKind("PDF document", "application/pdf", b"%PDF-"),
-    "png": FileKind("PNG image", "image/png", b"\x89PNG\r\n\x1a\n"),
-    "jpg": FileKind("JPEG image", "image/jpeg", b"\xff\xd8\xff"),
-    "jpeg": FileKind("JPEG image", "image/jpeg", b"\xff\xd8\xff"),
-    "txt": FileKind("plain-text file", "text/plain; charset=utf-8", None),
+    "pdf": FileKind(_("PDF document"), "application/pdf", b"%PDF-"),
+    "png": FileKind(_("PNG image"), "image/png", b"\x89PNG\r\n\x1a\n"),
+    "jpg": FileKind(_("JPEG image"), "image/jpeg", b"\xff\xd8\xff"),
+    "jpeg": FileKind(_("JPEG image"), "image/jpeg", b"\xff\xd8\xff"),
+    "txt": FileKind(_("plain-text file"), "text/plain; charset=utf-8", None),
 }
 ALLOWED = "a PDF, PNG, JPEG or plain-text (.txt) file"
 # Served for a file stored before the allow-list existed: a download, never a page.

@@ -300,4 +300,4 @@ class TrainingMaterial(models.Model):
     def file_label(self) -> str:
         """What the download is, in a visitor's words ("PDF document"); "" if unknown."""
         kind = file_kind(self.file.name) if self.file else None
-        return kind.label if kind else ""
+        return str(kind.label) if kind else ""
