@@ -33,6 +33,7 @@ def lead_data(lead: Lead) -> dict:
         "email": lead.email,
         "email_digest": email_digest(lead.email),
         "first_name": lead.first_name,
+        "language": lead.language,
         "status": lead.status,
         "outcome": lead.outcome or None,
         "csm_score": attempt.csm_score if completed else None,

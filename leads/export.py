@@ -61,6 +61,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("consent_version", "consent_version", TEXT),
     ("created_at", "created_at", TIME),
     ("confirmed_at", "confirmed_at", TIME),
+    ("language", "language", TEXT),
 ]
 HEADER = [name for name, _, _ in COLUMNS]
 

@@ -36,6 +36,7 @@ class LeadAdmin(LeadExportActions, LeadEraseAction, LeadDashboardView, admin.Mod
         "first_name",
         "status",
         "outcome",
+        "language",
         "placement",
         "utm_source",
         "created_at",
@@ -46,6 +47,7 @@ class LeadAdmin(LeadExportActions, LeadEraseAction, LeadDashboardView, admin.Mod
         "status",
         "mail_state",
         "outcome",
+        "language",
         PlacementFilter,
         SourceFilter,
         CampaignFilter,
@@ -64,7 +66,7 @@ class LeadAdmin(LeadExportActions, LeadEraseAction, LeadDashboardView, admin.Mod
     list_select_related = False
     actions = ["export_selected", "retry_failed_mail", "erase_selected"]
     fieldsets = [
-        (None, {"fields": ["email", "first_name", "status", "outcome"]}),
+        (None, {"fields": ["email", "first_name", "status", "outcome", "language"]}),
         ("Consent", {"fields": ["consent_at", "consent_version"]}),
         ("Wizard", {"fields": ["attempt", "scores", "wizard_answers"]}),
         (

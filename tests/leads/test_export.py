@@ -98,7 +98,7 @@ def test_first_chunk_is_bom_and_header_alone():
     assert first == BOM + (
         b"email,first_name,status,outcome,csm_score,cspo_score,placement,utm_source,"
         b"utm_medium,utm_campaign,utm_term,utm_content,consent_at,consent_version,"
-        b"created_at,confirmed_at\r\n"
+        b"created_at,confirmed_at,language\r\n"
     )
 
 
@@ -141,6 +141,7 @@ def test_columns_and_values():
         "consent_version": "2026-11",
         "created_at": "2026-11-02T08:30:15Z",
         "confirmed_at": "2026-11-02T09:00:00Z",
+        "language": "en",
     }
 
 
