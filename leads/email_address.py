@@ -1,6 +1,7 @@
 """How an email address is tidied before it is checked and stored."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from certguide.campaign import has_control_characters
 
@@ -15,13 +16,15 @@ def normalise_email(value: str) -> str:
     """
     email = value.strip()
     if has_control_characters(email):
-        raise ValidationError("Remove the control characters from your email address.")
+        raise ValidationError(_("Remove the control characters from your email address."))
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
-        raise ValidationError("Enter a valid email address, like name@example.com.")
+        raise ValidationError(_("Enter a valid email address, like name@example.com."))
     email = f"{local}@{domain.lower()}"
     if len(email) > MAX_LENGTH:
-        raise ValidationError(f"An email address has at most {MAX_LENGTH} characters.")
+        raise ValidationError(
+            _("An email address has at most %(limit)d characters.") % {"limit": MAX_LENGTH}
+        )
     return email
 
 
