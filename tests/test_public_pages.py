@@ -15,6 +15,7 @@ from django.conf import settings
 from django.template import loader
 from django.test.utils import override_script_prefix
 from django.urls import reverse
+from django.utils import translation
 
 from certguide.models import Certification
 from embed.models import EmbedAttempt
@@ -67,7 +68,21 @@ def public_pages(db) -> list[Page]:
     framed_done = make_attempt(outcome=Recommendation.CSM)
     EmbedAttempt.objects.create(attempt=framed_done, site=site, placement=site.placement)
     embed_signup = reverse("embed:signup", args=[framed_done.pk])
+    with translation.override("de"):
+        german_leads = [
+            Page("German sign-up with errors", signup_de := reverse("leads:signup"), form={}),
+            Page("German sign-up after the quiz", f"{signup_de}?result={results['CSM'].pk}"),
+            Page("German check your email", reverse("leads:check_email")),
+            Page("German confirm", _link("leads:confirm", pending, Purpose.CONFIRM)),
+            Page("German materials", _link("leads:materials", confirmed, Purpose.MATERIALS)),
+            Page(
+                "German materials, not confirmed",
+                _link("leads:materials", pending, Purpose.MATERIALS),
+            ),
+            Page("German unsubscribe", _link("leads:unsubscribe", confirmed, Purpose.UNSUBSCRIBE)),
+        ]
     return [
+        *german_leads,
         Page("home", reverse("home")),
         *(Page(f"role page {c.code}", c.get_absolute_url()) for c in Certification.objects.all()),
         Page("compare", reverse("compare")),

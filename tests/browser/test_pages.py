@@ -17,6 +17,8 @@ PUBLIC_PAGES = [
     ("broken-link", "/free-training/confirm/not-a-real-token/"),
     ("broken-unsubscribe-link", "/free-training/unsubscribe/not-a-real-token/"),
     ("result-not-found", "/wizard/result/00000000-0000-0000-0000-000000000000/"),
+    ("check-your-email-de", "/de/free-training/check-your-email/"),
+    ("broken-link-de", "/de/free-training/confirm/not-a-real-token/"),
 ]
 
 
@@ -49,6 +51,11 @@ LINKED_PAGES = [
         "/free-training/unsubscribe/{}/",
         200,
     ),
+]
+# The same pages in German (longer words: the layout must hold them at 360 px too).
+LINKED_PAGES += [
+    (f"{name}-de", status, purpose, f"/de{path}", code)
+    for name, status, purpose, path, code in LINKED_PAGES
 ]
 
 
