@@ -4,12 +4,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 
 class Recommendation(models.TextChoices):
-    CSM = "CSM", "Certified ScrumMaster (CSM)"
-    CSPO = "CSPO", "Certified Scrum Product Owner (CSPO)"
-    BOTH = "BOTH", "Both CSM and CSPO"
+    CSM = "CSM", _("Certified ScrumMaster (CSM)")
+    CSPO = "CSPO", _("Certified Scrum Product Owner (CSPO)")
+    BOTH = "BOTH", _("Both CSM and CSPO")
 
 
 class QuestionnaireQuerySet(models.QuerySet):

@@ -188,6 +188,7 @@ def test_a_german_and_an_english_visitor_each_get_everything_in_their_language(
     en_materials = english.get(link_to(en_mail, "/materials/")).content.decode()
     assert "Ihre Schulungsunterlagen" in de_materials
     assert "Leitfaden herunterladen (PDF)" in de_materials
+    assert "<strong>CSM und CSPO</strong>" in de_materials
     assert "Your training materials" in en_materials
     assert "Ihre Schulungsunterlagen" not in en_materials
 
@@ -196,6 +197,7 @@ def test_a_german_and_an_english_visitor_each_get_everything_in_their_language(
     assert "Ihr Leitfaden zur Scrum-Zertifizierung" in de_pdf
     assert f"Erstellt für Greta am {long_date(0, 'de')}" in de_pdf
     assert "Ihre nächsten Schritte" in de_pdf
+    assert "Ihr Ergebnis: CSM und CSPO" in de_pdf
     assert "Seite 1" in de_pdf
     assert "Your next steps" not in de_pdf
     assert "Your Scrum certification guide" in en_pdf
