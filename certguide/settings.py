@@ -43,6 +43,8 @@ SITE_URL = (
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 
 INSTALLED_APPS = [
+    # Before the admin: its TranslationAdmin and the _en/_de fields must be set up first.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -160,6 +162,11 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 # Compiled by `make` (pybabel, no system gettext needed); see locale/README.md.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# Admin-edited texts (certguide, wizard, leads translation.py) are stored once per language;
+# a German text left empty shows the English on the site (and is flagged in the admin).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("en",), "de": ("en",)}
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
