@@ -5,8 +5,10 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html_join
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from certguide.models import PAGE_SECTIONS, Certification, CertificationPoint, PageSection
+from certguide.translation_admin import GermanFilter, GermanGaps, side_by_side
 
 
 class PointFormSet(BaseInlineFormSet):
@@ -18,8 +20,9 @@ class PointFormSet(BaseInlineFormSet):
         return super().save_new(form, commit=commit)
 
 
-class PointInline(admin.TabularInline):
-    """One of a certification's ordered lists, as its own table of rows."""
+class PointInline(TranslationTabularInline):
+    """One of a certification's ordered lists, as its own table of rows (each text in English
+    and German, side by side)."""
 
     model = CertificationPoint
     formset = PointFormSet
@@ -55,18 +58,31 @@ class AudienceInline(PointInline):
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "role", "order", "updated_at"]
+class CertificationAdmin(GermanGaps, TranslationAdmin):
+    list_display = ["code", "name", "role", "order", "german", "updated_at"]
+    list_filter = [GermanFilter]
     ordering = ["order", "code"]
     readonly_fields = ["slug", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["code", "name", "role", "slug", "order", "summary"]}),
+        (
+            None,
+            {
+                "description": "Each text in English and German. A German text left empty "
+                "shows the English to German visitors.",
+                "fields": [
+                    "code",
+                    "slug",
+                    "order",
+                    *side_by_side("name", "role", "summary"),
+                ],
+            },
+        ),
         (
             "Key differences table",
             {
                 "description": "One row each on the comparison page, beside the other "
                 "certification.",
-                "fields": [field for field, _ in Certification.COMPARISON_ROWS],
+                "fields": side_by_side(*(field for field, _ in Certification.COMPARISON_ROWS)),
             },
         ),
         (None, {"fields": ["updated_at"]}),
@@ -83,10 +99,11 @@ class CertificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PageSection)
-class PageSectionAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title", "shown_on", "updated_at"]
-    search_fields = ["slug", "title", "body"]
-    fields = ["slug", "shown_on", "title", "body", "updated_at"]
+class PageSectionAdmin(GermanGaps, TranslationAdmin):
+    list_display = ["slug", "title", "shown_on", "german", "updated_at"]
+    list_filter = [GermanFilter]
+    search_fields = ["slug", "title_en", "title_de", "body_en", "body_de"]
+    fields = ["slug", "shown_on", *side_by_side("title", "body"), "updated_at"]
     readonly_fields = ["shown_on", "updated_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):

@@ -6,8 +6,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from certguide.campaign import UTM_KEYS
+from certguide.translation_admin import GermanFilter, GermanGaps, missing_german, side_by_side
 from wizard.models import Attempt, Choice, Question, Questionnaire
 from wizard.preview import DEFAULT_LIMIT, NEAR_TIE_EXTRA, preview_scoring
 from wizard.questionnaire_map import draw
@@ -42,7 +44,7 @@ class JumpTargetsOfThisQuestionnaire:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class QuestionInline(JumpTargetsOfThisQuestionnaire, admin.TabularInline):
+class QuestionInline(JumpTargetsOfThisQuestionnaire, TranslationTabularInline):
     model = Question
     fk_name = "questionnaire"
     fields = ["order", "text", "kind", "help_text", "next_question"]
@@ -50,7 +52,7 @@ class QuestionInline(JumpTargetsOfThisQuestionnaire, admin.TabularInline):
     show_change_link = True
 
 
-class ChoiceInline(JumpTargetsOfThisQuestionnaire, admin.TabularInline):
+class ChoiceInline(JumpTargetsOfThisQuestionnaire, TranslationTabularInline):
     model = Choice
     fk_name = "question"
     fields = [
@@ -67,7 +69,7 @@ class ChoiceInline(JumpTargetsOfThisQuestionnaire, admin.TabularInline):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(admin.ModelAdmin):
+class QuestionnaireAdmin(GermanGaps, admin.ModelAdmin):
     list_display = ["name", "is_active", "both_margin", "question_count", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -85,6 +87,15 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     @admin.display(description="questions", ordering="question_total")
     def question_count(self, obj: Questionnaire) -> int:
         return obj.question_total
+
+    def german_gaps(self, request: HttpRequest, obj: Questionnaire) -> list[str]:
+        # The questions are inline here; their answers are edited on each question's page.
+        gaps = super().german_gaps(request, obj)
+        for choice in Choice.objects.filter(question__questionnaire=obj).select_related("question"):
+            if missing := missing_german(choice):
+                labels = ", ".join(str(Choice._meta.get_field(n).verbose_name) for n in missing)
+                gaps.append(f"answer “{choice}” to “{choice.question}”: {labels}")
+        return gaps
 
     @admin.action(description="Make the selected questionnaire the active one")
     def make_active(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -148,12 +159,18 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["text", "questionnaire", "order", "kind"]
-    list_filter = ["questionnaire", "kind"]
+class QuestionAdmin(GermanGaps, TranslationAdmin):
+    list_display = ["text", "questionnaire", "order", "kind", "german"]
+    list_filter = ["questionnaire", "kind", GermanFilter]
     list_select_related = ["questionnaire"]
-    search_fields = ["text"]
-    fields = ["questionnaire", "order", "text", "kind", "help_text", "next_question"]
+    search_fields = ["text_en", "text_de"]
+    fields = [
+        "questionnaire",
+        "order",
+        *side_by_side("text", "help_text"),
+        "kind",
+        "next_question",
+    ]
     inlines = [ChoiceInline]
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
+from modeltranslation.admin import TranslationAdmin
 
+from certguide.translation_admin import GermanFilter, GermanGaps, side_by_side
 from leads.material_files import ALLOWED, FILE_KINDS, material_download
 from leads.models import TrainingMaterial
 
@@ -37,12 +39,19 @@ class _LinkedFile:
 
 
 @admin.register(TrainingMaterial)
-class TrainingMaterialAdmin(admin.ModelAdmin):
-    list_display = ["title", "audience", "is_active", "order", "is_download"]
+class TrainingMaterialAdmin(GermanGaps, TranslationAdmin):
+    list_display = ["title", "audience", "is_active", "order", "is_download", "german"]
     list_editable = ["is_active", "order"]
-    list_filter = ["audience", "is_active"]
-    search_fields = ["title", "description"]
-    fields = ["title", "description", "audience", "file", "url", "order", "is_active"]
+    list_filter = ["audience", "is_active", GermanFilter]
+    search_fields = ["title_en", "title_de", "description_en", "description_de"]
+    fields = [
+        *side_by_side("title", "description"),
+        "audience",
+        "file",
+        "url",
+        "order",
+        "is_active",
+    ]
 
     def get_urls(self) -> list:
         own = [

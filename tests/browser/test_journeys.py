@@ -261,7 +261,7 @@ def test_a_material_a_marketer_uploads_downloads_from_the_visitors_page(
     page.get_by_label("Username").fill("editor")
     page.get_by_label("Password").fill("a-long-test-password")
     page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Title").fill("Sprint review checklist")
+    page.get_by_label("Title [en]").fill("Sprint review checklist")
     # An SVG is refused with a message next to the field; the PDF is taken.
     page.locator("#id_file").set_input_files(str(tmp_path / "diagram.svg"))
     page.get_by_role("button", name="Save", exact=True).click()

@@ -18,8 +18,8 @@ def change_form(admin_client, url: str) -> dict[str, str]:
 def inline_prefix(data: dict[str, str], kind_text: str) -> str:
     """The formset prefix whose first row holds `kind_text`."""
     for key, value in data.items():
-        if key.endswith("-0-text") and value == kind_text:
-            return key.removesuffix("-0-text")
+        if key.endswith("-0-text_en") and value == kind_text:
+            return key.removesuffix("-0-text_en")
     raise AssertionError(f"no inline starts with {kind_text!r}")
 
 
@@ -33,15 +33,17 @@ def test_certification_inline_lists_are_edited_in_the_admin_and_shown_on_the_pag
     benefits = inline_prefix(data, csm.benefits[0].text)
     extra = int(data[f"{benefits}-TOTAL_FORMS"]) - 1  # the blank row the admin offers
 
-    data[f"{responsibilities}-0-text"] = "Runs every Scrum event with a clear purpose."
+    data[f"{responsibilities}-0-text_en"] = "Runs every Scrum event with a clear purpose."
     data.update(
         {
             f"{benefits}-{extra}-order": "6",
-            f"{benefits}-{extra}-title": "A shared vocabulary",
-            f"{benefits}-{extra}-text": "You and your team talk about the work in the same terms.",
+            f"{benefits}-{extra}-title_en": "A shared vocabulary",
+            f"{benefits}-{extra}-text_en": (
+                "You and your team talk about the work in the same terms."
+            ),
         }
     )
-    data["focus"] = "Helping the team run Scrum well"
+    data["focus_en"] = "Helping the team run Scrum well"
     with committed(execute=True):
         response = admin_client.post(url, data)
 
@@ -79,7 +81,7 @@ def test_script_typed_into_admin_copy_is_shown_escaped(admin_client, visitor, co
     visitor.get("/")
     url = f"/admin/certguide/pagesection/{section.pk}/change/"
     data = change_form(admin_client, url)
-    data["body"] = 'Welcome <script>alert("owned")</script> and <b onclick="x()">hi</b>'
+    data["body_en"] = 'Welcome <script>alert("owned")</script> and <b onclick="x()">hi</b>'
 
     with committed(execute=True):
         response = admin_client.post(url, data)
@@ -96,8 +98,8 @@ def test_page_copy_edited_in_the_admin_replaces_the_cached_page(admin_client, vi
     visitor.get("/choose/")
     url = f"/admin/certguide/pagesection/{section.pk}/change/"
     data = change_form(admin_client, url)
-    data["title"] = "Never stop learning"
-    data["body"] = "Join a **local meetup**."
+    data["title_en"] = "Never stop learning"
+    data["body_en"] = "Join a **local meetup**."
 
     with committed(execute=True):
         admin_client.post(url, data)
@@ -125,7 +127,7 @@ def test_blank_copy_is_refused_with_a_message_and_nothing_changes(admin_client):
     section = PageSection.objects.get(slug="choose-csm")
     url = f"/admin/certguide/pagesection/{section.pk}/change/"
     data = change_form(admin_client, url)
-    data["body"] = ""
+    data["body_en"] = ""
 
     response = admin_client.post(url, data)
 

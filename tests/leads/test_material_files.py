@@ -33,8 +33,8 @@ def media_root(settings, tmp_path) -> Path:
 def upload(client, name: str, content: bytes, **fields):
     """The admin's "Add training material" form, as a marketer fills it in."""
     data = {
-        "title": "CSM starter kit",
-        "description": "",
+        "title_en": "CSM starter kit",
+        "description_en": "",
         "audience": TrainingMaterial.Audience.EVERYONE,
         "url": "",
         "order": "0",
@@ -142,7 +142,7 @@ def test_an_oversize_upload_is_refused(admin_client, settings, media_root):
     at_limit = PDF + b"0" * (1024 * 1024 - len(PDF))
 
     refused = upload(admin_client, "big.pdf", at_limit + b"0")
-    accepted = upload(admin_client, "fits.pdf", at_limit, title="Fits")
+    accepted = upload(admin_client, "fits.pdf", at_limit, title_en="Fits")
 
     [error] = refused.context["adminform"].form.errors["file"]
     assert "“big.pdf” is 1.0 MB; a material may be at most 1 MB" in error
