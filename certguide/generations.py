@@ -34,7 +34,10 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 # Bump when the shape of any value cached through this module changes.
-SCHEMA = 4  # 4: stored pages carry their slot-free copy; 3: questions carry their jumps
+# 5: texts in English and German (questionnaire keys carry the language; German pages kept
+# before the German copy existed showed the English); 4: stored pages carry their
+# slot-free copy; 3: questions carry their jumps.
+SCHEMA = 5
 SHARED_TIMEOUT = 60 * 60 * 24
 SHORT_TIMEOUT = 5 * 60
 # What `{% csrf_token %}` and `get_token()` put in a page; never in a shared value.

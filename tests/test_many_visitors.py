@@ -371,7 +371,7 @@ def test_a_read_racing_an_admin_save_never_keeps_the_old_questionnaire():
         # What a concurrent request does meanwhile: it cannot see the uncommitted edit
         # (another connection), so it reads and caches the questionnaire as it was.
         raced = generations.cached(
-            generations.Family.QUESTIONNAIRE, f"weights:{weights.id}", lambda: before
+            generations.Family.QUESTIONNAIRE, f"weights:en:{weights.id}", lambda: before
         )
         assert raced.questions[0].choices[0].text != "Freshly edited answer"
 

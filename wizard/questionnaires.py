@@ -4,9 +4,14 @@ Every step page needs the whole questionnaire (questions and choices). It change
 when a marketer saves it in the admin, so it is cached as plain ``QuestionnaireWeights`` in
 the questionnaire family of certguide.generations (bumped after any questionnaire,
 question or choice is saved or deleted; see WizardConfig.ready).
+
+The texts are the active language's (modeltranslation falls back to the English where the
+German is empty), so each language has its own copy; the points, jumps and margin are the
+same rows in every copy, so a quiz scores the same in every language.
 """
 
 from django.db.models import Prefetch
+from modeltranslation.utils import get_language
 
 from certguide import generations
 from wizard.models import Choice, Question, Questionnaire
@@ -14,7 +19,8 @@ from wizard.scoring import ChoiceWeights, QuestionnaireWeights, QuestionWeights
 
 
 def load_weights(questionnaire: Questionnaire) -> QuestionnaireWeights:
-    """The questionnaire straight from the database: two queries (questions, choices)."""
+    """The questionnaire straight from the database, its texts in the active language: two
+    queries (questions, choices)."""
     questions = Question.objects.filter(questionnaire_id=questionnaire.pk).prefetch_related(
         Prefetch("choices", queryset=Choice.objects.order_by("order", "pk"))
     )
@@ -56,7 +62,9 @@ def questionnaire_weights(questionnaire_id: int) -> QuestionnaireWeights | None:
         questionnaire = Questionnaire.objects.filter(pk=questionnaire_id).first()
         return None if questionnaire is None else load_weights(questionnaire)
 
-    return generations.cached(generations.Family.QUESTIONNAIRE, f"weights:{questionnaire_id}", load)
+    return generations.cached(
+        generations.Family.QUESTIONNAIRE, f"weights:{get_language()}:{questionnaire_id}", load
+    )
 
 
 def active_weights() -> QuestionnaireWeights | None:
@@ -66,4 +74,4 @@ def active_weights() -> QuestionnaireWeights | None:
         questionnaire = Questionnaire.objects.active().first()
         return None if questionnaire is None else load_weights(questionnaire)
 
-    return generations.cached(generations.Family.QUESTIONNAIRE, "active", load)
+    return generations.cached(generations.Family.QUESTIONNAIRE, f"active:{get_language()}", load)
