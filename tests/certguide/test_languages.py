@@ -1,15 +1,19 @@
 """Admin-edited copy in English and German: the seeded German, the German pages, editing
 both languages side by side, and the English shown (and flagged) where German is missing."""
 
+import io
 import re
 from html import unescape
 
 import pytest
 from django.utils import translation
+from pypdf import PdfReader
 
 from certguide.models import Certification, CertificationPoint, PageSection
 from certguide.translation_admin import missing_german, translated_fields
+from leads.guide import render_guide
 from leads.models import TrainingMaterial
+from tests.leads.conftest import make_lead
 from wizard.models import Choice, Question
 
 from .conftest import form_data
@@ -128,7 +132,11 @@ def test_an_inline_point_is_translated_in_its_own_row(admin_client, committed):
     point = csm.points.get(title_en="Clearing impediments")
     url = f"/admin/certguide/certification/{csm.pk}/change/"
     data = form_data(admin_client.get(url).content.decode())
-    prefix = next(key.removesuffix("-id") for key, value in data.items() if value == str(point.pk))
+    prefix = next(
+        key.removesuffix("-id")
+        for key, value in data.items()
+        if key.endswith("-id") and value == str(point.pk)
+    )
     assert data[f"{prefix}-text_de"] == point.text_de
     data[f"{prefix}-title_de"] = "Blockaden lösen"
 
@@ -199,3 +207,20 @@ def test_admin_translation_pages_load_nothing_from_another_origin(admin_client):
             url,
             assets,
         )
+
+
+def test_the_guide_rendered_in_german_holds_the_german_content():
+    lead = make_lead(status="confirmed", outcome="CSM")
+
+    def text() -> str:
+        reader = PdfReader(io.BytesIO(render_guide(lead=lead)))
+        return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+    with translation.override("de"):
+        german = text()
+    english = text()
+    assert "Den Scrum-Prozess am Laufen halten" in german
+    assert "Hindernisse beseitigen" in german
+    assert "Keeping the Scrum process running" not in german
+    assert "Keeping the Scrum process running" in english
+    assert "Hindernisse beseitigen" not in english

@@ -84,6 +84,8 @@ def seeded_questionnaire(db) -> Questionnaire:
         "wizard.migrations.0005_record_paths_and_branch_default_questionnaire"
     )
     branch.add_branch(apps, None)
+    german = importlib.import_module("wizard.migrations.0007_translate_questionnaire_german")
+    german.seed_german(apps, None)
     return Questionnaire.objects.get(name=migration.NAME)
 
 
