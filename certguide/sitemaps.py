@@ -1,4 +1,5 @@
-"""sitemap.xml: every public page, with absolute URLs built from SITE_URL."""
+"""sitemap.xml: every public page in every language, with absolute URLs built from SITE_URL
+and each URL's hreflang alternates (English is x-default)."""
 
 from urllib.parse import urlsplit
 
@@ -17,6 +18,12 @@ class SiteURLSitemap(sitemaps.Sitemap):
 
     def get_domain(self, site=None) -> str:
         return urlsplit(settings.SITE_URL).netloc or super().get_domain(site)
+
+    # One <url> per page and language, each listing all of them (Sitemap reverses each
+    # location with the language active, so the /de/ prefix comes from i18n_patterns).
+    i18n = True
+    alternates = True
+    x_default = True
 
 
 class PageSitemap(SiteURLSitemap):

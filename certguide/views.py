@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -24,6 +26,17 @@ ROBOTS_DISALLOW = [
     ("leads:unsubscribe", "token"),
     ("wizard:result", "attempt_id"),
 ]
+
+
+# The row labels of the key-differences table in the visitor's language (the model keeps
+# the English ones, for the admin and the PDF).
+COMPARISON_LABELS = {
+    "focus": _("Focus"),
+    "primary_role": _("Primary role"),
+    "key_skills": _("Key skills"),
+    "main_goal": _("Main goal"),
+    "target_audience": _("Target audience"),
+}
 
 
 def _disallowed_path(name: str, argument: str | None) -> str:
@@ -63,9 +76,11 @@ def home(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
         "home",
         campaign=campaign,
         seo={
-            "title": "CSM or CSPO? Find the Scrum certification that fits you",
-            "description": "Certified ScrumMaster or Certified Scrum Product Owner? See what "
-            "each role does, what each certification gives you and which one suits you.",
+            "title": gettext("CSM or CSPO? Find the Scrum certification that fits you"),
+            "description": gettext(
+                "Certified ScrumMaster or Certified Scrum Product Owner? See what each role "
+                "does, what each certification gives you and which one suits you."
+            ),
         },
         certifications=Certification.objects.order_by("order", "code"),
     )
@@ -84,8 +99,8 @@ def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) 
         {
             "campaign": campaign,
             "seo": {
-                "title": f"{current.name} ({current.code}): "
-                f"the {current.role} role and who it fits",
+                "title": gettext("%(name)s (%(code)s): the %(role)s role and who it fits")
+                % {"name": current.name, "code": current.code, "role": current.role},
                 "description": Truncator((current.summary_paragraphs() or [""])[0]).chars(160),
             },
             "certification": current,
@@ -98,15 +113,24 @@ def certification(request: HttpRequest, slug: str, *, campaign: dict[str, str]) 
 @cached_page
 def compare(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
     certifications = list(Certification.objects.order_by("order", "code"))
-    rows = Certification.comparison_table(certifications)
+    rows = [
+        (COMPARISON_LABELS.get(field, label), cells)
+        for (field, _label), (label, cells) in zip(
+            Certification.COMPARISON_ROWS,
+            Certification.comparison_table(certifications),
+            strict=True,
+        )
+    ]
     return _render_page(
         request,
         "compare",
         campaign=campaign,
         seo={
-            "title": "CSM vs CSPO: the key differences side by side",
-            "description": "Certified ScrumMaster and Certified Scrum Product Owner compared "
-            "on focus, primary role, key skills, main goal and target audience.",
+            "title": gettext("CSM vs CSPO: the key differences side by side"),
+            "description": gettext(
+                "Certified ScrumMaster and Certified Scrum Product Owner compared on focus, "
+                "primary role, key skills, main goal and target audience."
+            ),
         },
         certifications=certifications,
         rows=rows,
@@ -121,9 +145,11 @@ def choose(request: HttpRequest, *, campaign: dict[str, str]) -> HttpResponse:
         "choose",
         campaign=campaign,
         seo={
-            "title": "How to choose between CSM and CSPO (or take both)",
-            "description": "A short guide to picking the Scrum certification that matches "
-            "your role and career goals, and how to keep learning once you have it.",
+            "title": gettext("How to choose between CSM and CSPO (or take both)"),
+            "description": gettext(
+                "A short guide to picking the Scrum certification that matches your role and "
+                "career goals, and how to keep learning once you have it."
+            ),
         },
     )
 

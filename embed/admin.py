@@ -1,11 +1,12 @@
 import csv
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html
+from django.utils.html import format_html_join
 
 from embed.models import EmbedSite
 from embed.services import normalise_origin
@@ -41,9 +42,13 @@ class EmbedSiteAdmin(admin.ModelAdmin):
 
     @admin.display(description="Snippet to paste into the host page")
     def snippet(self, obj: EmbedSite) -> str:
-        return format_html(
-            '<textarea readonly rows="4" cols="90" aria-label="Snippet">{}</textarea>',
-            embed_snippet(obj),
+        # One per language: the German one frames the quiz at /de/embed/ (data-certguide-
+        # language="de" on the element).
+        return format_html_join(
+            "",
+            '<p>{}</p><textarea readonly rows="4" cols="90" aria-label="Snippet ({})">{}'
+            "</textarea>",
+            ((name, name, embed_snippet(obj, language=code)) for code, name in settings.LANGUAGES),
         )
 
     @admin.action(description="Download attempts and leads of the selected sites (CSV)")

@@ -40,6 +40,7 @@ from leads.services import lead_subscribe
 from wizard.forms import StartForm
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import active_weights
+from wizard.share import outcome_label
 from wizard.views import NEXT_STEPS, NOTICES, QuizUrls, step_page
 
 type View = Callable[..., HttpResponse]
@@ -219,6 +220,7 @@ def result(request: HttpRequest, link: EmbedAttempt) -> HttpResponse:
         {
             "attempt": attempt,
             "outcome": outcome,
+            "outcome_label": outcome_label(outcome),
             "next_steps": [
                 (settings.SITE_URL + reverse("certification", kwargs={"slug": slug}), label)
                 for slug, label in NEXT_STEPS[outcome]
@@ -290,6 +292,7 @@ def signup(request: HttpRequest, link: EmbedAttempt) -> HttpResponse:
         {
             "form": form,
             "attempt": attempt,
+            "outcome_label": outcome_label(Recommendation(attempt.outcome)),
             "token": form_token(scope=attempt_scope(attempt.pk)),
             "result_url": _result_url(attempt),
             "action": reverse("embed:signup", kwargs={"attempt_id": attempt.pk}),

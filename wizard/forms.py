@@ -2,6 +2,8 @@ from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from certguide.campaign import UTM_KEYS, Tracking
 from wizard.scoring import QuestionWeights
@@ -17,7 +19,7 @@ class StartForm(forms.Form):
     utm_content = forms.CharField(required=False, widget=forms.HiddenInput)
     referrer = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, label: str = "Start the quiz", **kwargs) -> None:
+    def __init__(self, *args, label: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = True
@@ -25,7 +27,9 @@ class StartForm(forms.Form):
         self.helper.layout = Layout(
             *UTM_KEYS,
             "referrer",
-            StrictButton(label, type="submit", css_class="btn-primary btn-lg"),
+            StrictButton(
+                label or gettext("Start the quiz"), type="submit", css_class="btn-primary btn-lg"
+            ),
         )
 
     def tracking(self) -> Tracking:
@@ -56,10 +60,10 @@ class AnswerForm(forms.Form):
         if question.multiple:
             self.fields["choices"] = forms.MultipleChoiceField(
                 label=question.text,
-                help_text=question.help_text or "Pick every answer that applies.",
+                help_text=question.help_text or gettext("Pick every answer that applies."),
                 choices=options,
                 widget=forms.CheckboxSelectMultiple,
-                error_messages={"required": "Pick at least one answer to go on."},
+                error_messages={"required": _("Pick at least one answer to go on.")},
             )
         else:
             self.fields["choices"] = forms.ChoiceField(
@@ -67,15 +71,15 @@ class AnswerForm(forms.Form):
                 help_text=question.help_text,
                 choices=options,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Pick one answer to go on."},
+                error_messages={"required": _("Pick one answer to go on.")},
             )
-        self.fields["choices"].error_messages["invalid_choice"] = (
+        self.fields["choices"].error_messages["invalid_choice"] = _(
             "That answer does not belong to this question. Pick one of the answers shown."
         )
 
         buttons = [
             StrictButton(
-                "See my result" if is_last else "Next",
+                gettext("See my result") if is_last else gettext("Next"),
                 type="submit",
                 name="action",
                 value="next",
@@ -85,7 +89,7 @@ class AnswerForm(forms.Form):
         if can_go_back:
             buttons.append(
                 StrictButton(
-                    "Back",
+                    gettext("Back"),
                     type="submit",
                     name="action",
                     value="back",
@@ -114,7 +118,7 @@ class AnswerForm(forms.Form):
         # A non-field error: crispy shows those, not the errors of a hidden field.
         if data.get("question") != self.question.id:
             raise forms.ValidationError(
-                "This question changed while the page was open. Please answer it again."
+                _("This question changed while the page was open. Please answer it again.")
             )
         return data
 

@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 from PIL import Image, ImageDraw, ImageFont
 
@@ -35,19 +37,30 @@ PAPER = "#f3f6f9"
 INK = "#1b1f24"
 TRACK = "#dde3ea"
 
+# What each outcome is called on the result page, the share card and in share texts, in
+# the active language (Recommendation's own labels are the admin's, in English).
 HEADLINES = {
     Recommendation.CSM: "Certified ScrumMaster (CSM)",
     Recommendation.CSPO: "Certified Scrum Product Owner (CSPO)",
-    Recommendation.BOTH: "Both CSM and CSPO",
+    Recommendation.BOTH: _("Both CSM and CSPO"),
 }
+
+
+def outcome_label(outcome: Recommendation) -> str:
+    return str(HEADLINES[outcome])
+
+
+def percent(score: int) -> str:
+    """A share as the language writes it: "80%" in English, "80 %" in German."""
+    return gettext("%(score)s%%") % {"score": score}
 
 
 def card_alt(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> str:
     """The card's text alternative: everything the image says, in one sentence."""
-    return (
-        f"certguide quiz result: {HEADLINES[outcome]} recommended. "
-        f"Scrum Master (CSM) {csm_score}%, Product Owner (CSPO) {cspo_score}%."
-    )
+    return gettext(
+        "certguide quiz result: %(outcome)s recommended. Scrum Master (CSM) %(csm)s, "
+        "Product Owner (CSPO) %(cspo)s."
+    ) % {"outcome": outcome_label(outcome), "csm": percent(csm_score), "cspo": percent(cspo_score)}
 
 
 @functools.cache
@@ -75,14 +88,14 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
     draw.text((margin, 48), "certguide", font=_font(44), fill="white", anchor="lm", stroke_width=1)
     draw.text(
         (width - margin, 48),
-        "CSM or CSPO? Quiz result",
+        gettext("CSM or CSPO? Quiz result"),
         font=_font(30),
         fill="white",
         anchor="rm",
     )
 
-    draw.text((margin, 150), "Recommended", font=_font(34), fill="#3d4650", anchor="ls")
-    headline = HEADLINES[outcome]
+    draw.text((margin, 150), gettext("Recommended"), font=_font(34), fill="#3d4650", anchor="ls")
+    headline = outcome_label(outcome)
     draw.text(
         (margin, 230),
         headline,
@@ -100,7 +113,7 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
         draw.text((bar_left, top + 36), label, font=_font(36), fill=INK, anchor="ls")
         draw.text(
             (bar_right, top + 36),
-            f"{score}%",
+            percent(score),
             font=_font(44),
             fill=INK,
             anchor="rs",
@@ -115,7 +128,7 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
     draw.rectangle([0, height - 72, width, height], fill=BRAND_DARK)
     draw.text(
         (margin, height - 36),
-        "Which Scrum certification fits you? Take the two-minute quiz.",
+        gettext("Which Scrum certification fits you? Take the two-minute quiz."),
         font=_font(28),
         fill="white",
         anchor="lm",
@@ -127,8 +140,9 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
     return buffer.getvalue()
 
 
-def card_cache_key(attempt_id: uuid.UUID) -> str:
-    return f"certguide:share-card:v{CARD_VERSION}:{attempt_id}"
+def card_cache_key(attempt_id: uuid.UUID, language: str | None = None) -> str:
+    """One card per attempt and language (its words are translated)."""
+    return f"certguide:share-card:v{CARD_VERSION}:{language or get_language()}:{attempt_id}"
 
 
 def card_png(attempt: Attempt) -> bytes:
@@ -178,7 +192,9 @@ def share_context(request: HttpRequest, attempt: Attempt) -> dict[str, str]:
     base = site(request)["SITE_URL"]
     url = base + reverse("wizard:result", kwargs={"attempt_id": attempt.pk})
     outcome = Recommendation(attempt.outcome)
-    text = f"My Scrum certification quiz result: {HEADLINES[outcome]}. Which one fits you?"
+    text = gettext("My Scrum certification quiz result: %(outcome)s. Which one fits you?") % {
+        "outcome": outcome_label(outcome)
+    }
     return {
         "url": url,
         "card_url": base

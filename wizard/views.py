@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from modeltranslation.utils import get_language
@@ -40,7 +42,7 @@ from wizard.services import (
     first_unanswered,
     furthest_position,
 )
-from wizard.share import share_context
+from wizard.share import outcome_label, share_context
 
 RESUME_COOKIE = "certguide_wizard"
 RESUME_SALT = "wizard.resume"
@@ -88,7 +90,12 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 def _question_count(weights: QuestionnaireWeights) -> str:
     """ "6", or "5 to 6" when the answers decide how many questions are asked."""
     fewest, most = weights.path_lengths()
-    return str(most) if fewest == most else f"{fewest} to {most}"
+    if fewest == most:
+        return str(most)
+    return pgettext("a number of questions", "%(fewest)s to %(most)s") % {
+        "fewest": fewest,
+        "most": most,
+    }
 
 
 @never_cache
@@ -118,7 +125,9 @@ def start(request: HttpRequest) -> HttpResponse:
         resume = step_url(remembered, furthest_position(remembered, weights_then) + 1)
     initial = {name: request.GET.get(name, "") for name in UTM_KEYS}
     initial["referrer"] = request.headers.get("referer", "")
-    form = StartForm(initial=initial, label="Start again" if resume else "Start the quiz")
+    form = StartForm(
+        initial=initial, label=gettext("Start again") if resume else gettext("Start the quiz")
+    )
     return render(
         request,
         "wizard/start.html",
@@ -127,12 +136,12 @@ def start(request: HttpRequest) -> HttpResponse:
             "question_count": _question_count(weights),
             # In the sitemap: the same words for <title>, description and Open Graph.
             "seo": {
-                "title": "Which Scrum certification fits you? Take the quiz",
-                "description": (
-                    f"Answer {_question_count(weights)} short questions and find out whether "
-                    "the CSM, the CSPO or both fit your goals, with the reasons behind the "
-                    "recommendation."
-                ),
+                "title": gettext("Which Scrum certification fits you? Take the quiz"),
+                "description": gettext(
+                    "Answer %(count)s short questions and find out whether the CSM, the CSPO "
+                    "or both fit your goals, with the reasons behind the recommendation."
+                )
+                % {"count": _question_count(weights)},
             },
             "resume_url": resume,
             "last_result_url": result_url(remembered)
@@ -163,10 +172,11 @@ SITE_URLS = QuizUrls(step=step_url, result=result_url, start=reverse_lazy("wizar
 # What the next page tells a visitor a step redirected, by key (the embed carries the key
 # in its URL, having no cookie for messages).
 NOTICES = {
-    "order": "Please answer the questions in order. Here is where you left off.",
-    "missing": "One question still needs an answer.",
-    "rerouted": "An answer you changed means that question is no longer asked. "
-    "Here is where you are now.",
+    "order": _("Please answer the questions in order. Here is where you left off."),
+    "missing": _("One question still needs an answer."),
+    "rerouted": _(
+        "An answer you changed means that question is no longer asked. Here is where you are now."
+    ),
 }
 
 
@@ -300,18 +310,18 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
         return _unavailable(request)
     if page.redirect:
         if page.notice:
-            messages.info(request, NOTICES[page.notice])
+            messages.info(request, str(NOTICES[page.notice]))
         return redirect(page.redirect)
     return render(request, "wizard/step.html", page.context, status=page.status)
 
 
 # The role pages each outcome points to, by Certification slug (read-only in the admin).
 NEXT_STEPS = {
-    Recommendation.CSM: [("csm", "Read what a Scrum Master does")],
-    Recommendation.CSPO: [("cspo", "Read what a Product Owner does")],
+    Recommendation.CSM: [("csm", _("Read what a Scrum Master does"))],
+    Recommendation.CSPO: [("cspo", _("Read what a Product Owner does"))],
     Recommendation.BOTH: [
-        ("csm", "Read what a Scrum Master does"),
-        ("cspo", "Read what a Product Owner does"),
+        ("csm", _("Read what a Scrum Master does")),
+        ("cspo", _("Read what a Product Owner does")),
     ],
 }
 
@@ -346,6 +356,7 @@ def result(
         {
             "attempt": attempt,
             "outcome": Recommendation(attempt.outcome),
+            "outcome_label": outcome_label(Recommendation(attempt.outcome)),
             "next_steps": [
                 (reverse("certification", kwargs={"slug": slug}), label)
                 for slug, label in NEXT_STEPS[Recommendation(attempt.outcome)]

@@ -7,9 +7,20 @@
   var base = new URL(script ? script.src : "/", location.href);
   var ours = base.origin;
   var frames = [];
+  // The quiz in the element's language (data-certguide-language="de"), else English.
+  var TEXTS = {
+    en: { title: "Which Scrum certification fits you? A quiz", dialog: "Scrum certification quiz", close: "Close", open: "Take the quiz" },
+    de: { title: "Welche Scrum-Zertifizierung passt zu Ihnen? Ein Quiz", dialog: "Quiz zur Scrum-Zertifizierung", close: "Schließen", open: "Zum Quiz" }
+  };
+
+  function language(el) {
+    var code = (el.getAttribute("data-certguide-language") || "en").toLowerCase();
+    return TEXTS.hasOwnProperty(code) ? code : "en";
+  }
 
   function frameUrl(el) {
-    var url = new URL("/embed/quiz/", ours);
+    var lang = language(el);
+    var url = new URL((lang === "en" ? "" : "/" + lang) + "/embed/quiz/", ours);
     // Without a name, the server knows the site by the page's origin (Referer).
     var site = el.getAttribute("data-certguide-site");
     if (site) url.searchParams.set("site", site);
@@ -22,7 +33,7 @@
   function makeFrame(el) {
     var frame = document.createElement("iframe");
     frame.src = frameUrl(el);
-    frame.title = el.getAttribute("data-certguide-title") || "Which Scrum certification fits you? A quiz";
+    frame.title = el.getAttribute("data-certguide-title") || TEXTS[language(el)].title;
     frame.setAttribute("loading", "lazy");
     frame.style.cssText = "width:100%;border:0;display:block;height:480px";
     frames.push(frame);
@@ -61,14 +72,15 @@
     var link = el.querySelector("a");
     var open = document.createElement("button");
     open.type = "button";
-    open.textContent = link ? link.textContent : "Take the quiz";
+    var texts = TEXTS[language(el)];
+    open.textContent = link ? link.textContent : texts.open;
     open.className = link ? link.className : "";
     var dialog = document.createElement("dialog");
-    dialog.setAttribute("aria-label", "Scrum certification quiz");
+    dialog.setAttribute("aria-label", texts.dialog);
     dialog.style.cssText = "width:min(800px,95vw);max-height:90vh;padding:0;border:0";
     var close = document.createElement("button");
     close.type = "button";
-    close.textContent = "Close";
+    close.textContent = texts.close;
     close.style.cssText = "display:block;margin:0.5rem 0.5rem 0 auto";
     var frame = null;
     close.addEventListener("click", function () { dialog.close(); });

@@ -1,5 +1,6 @@
 // The result page's "Copy link" button. Without this file the button stays hidden and
-// the link sits in a read-only field to select and copy by hand.
+// the link sits in a read-only field to select and copy by hand. Its messages come from
+// the button's data attributes, in the page's language.
 (function () {
   "use strict";
   document.querySelectorAll("[data-copy-from]").forEach(function (button) {
@@ -11,12 +12,14 @@
     button.hidden = false;
 
     function copied() {
-      status.textContent = "Link copied.";
+      status.textContent = button.getAttribute("data-copied") || "Link copied.";
     }
     function selectInstead() {
       field.focus();
       field.select();
-      status.textContent = "The link is selected: press Ctrl+C (or Command+C) to copy it.";
+      status.textContent =
+        button.getAttribute("data-select-instead") ||
+        "The link is selected: press Ctrl+C (or Command+C) to copy it.";
     }
 
     button.addEventListener("click", function () {

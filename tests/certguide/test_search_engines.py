@@ -15,8 +15,10 @@ def test_sitemap_lists_every_public_page(visitor, django_assert_max_num_queries)
     locations = re.findall(r"<loc>(.*?)</loc>", response.content.decode())
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/xml")
+    pages = [*PUBLIC_PAGES, "/wizard/", "/free-training/"]
+    # Each page in English (unprefixed) and German (/de/).
     assert sorted(locations) == sorted(
-        f"http://testserver{path}" for path in [*PUBLIC_PAGES, "/wizard/", "/free-training/"]
+        f"http://testserver{prefix}{path}" for path in pages for prefix in ("", "/de")
     )
 
 
