@@ -81,8 +81,7 @@ def public_pages(db) -> list[Page]:
             ),
             Page("German unsubscribe", _link("leads:unsubscribe", confirmed, Purpose.UNSUBSCRIBE)),
         ]
-    return [
-        *german_leads,
+    english = [
         Page("home", reverse("home")),
         *(Page(f"role page {c.code}", c.get_absolute_url()) for c in Certification.objects.all()),
         Page("compare", reverse("compare")),
@@ -113,6 +112,12 @@ def public_pages(db) -> list[Page]:
         Page("embed sign-up", embed_signup),
         Page("embed sign-up with errors", embed_signup, form={"email": "not an address"}),
         Page("embed check your email", reverse("embed:check_email", args=[framed_done.pk])),
+    ]
+    # Every page also in German, at the same path under /de/ (issue 17).
+    return [
+        *german_leads,
+        *english,
+        *(Page(f"{p.name} (de)", f"/de{p.path}", p.form) for p in english),
     ]
 
 
@@ -186,6 +191,10 @@ def test_the_nu_html_checker_finds_no_error_on_any_public_page(public_pages, tmp
         document = tmp_path / template
         document.write_text(loader.get_template(template).render())
         names[str(document)] = template
+        with translation.override("de"):
+            document = tmp_path / f"de-{template}"
+            document.write_text(loader.get_template(template).render())
+            names[str(document)] = f"{template} (de)"
 
     checked = subprocess.run(
         [*command, "--format", "json", "--exit-zero-always", *names],

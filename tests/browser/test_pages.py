@@ -20,6 +20,9 @@ PUBLIC_PAGES = [
     ("check-your-email-de", "/de/free-training/check-your-email/"),
     ("broken-link-de", "/de/free-training/confirm/not-a-real-token/"),
 ]
+# The same pages in German (issue 17); the German content and quiz pages are checked in
+# test_german.py.
+PUBLIC_PAGES += [(f"de-{name}", f"/de{path}") for name, path in PUBLIC_PAGES]
 
 
 @pytest.mark.parametrize(("name", "path"), PUBLIC_PAGES)
