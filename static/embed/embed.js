@@ -72,11 +72,13 @@
     var link = el.querySelector("a");
     var open = document.createElement("button");
     open.type = "button";
-    var texts = TEXTS[language(el)];
+    var lang = language(el);
+    var texts = TEXTS[lang];
     open.textContent = link ? link.textContent : texts.open;
     open.className = link ? link.className : "";
     var dialog = document.createElement("dialog");
     dialog.setAttribute("aria-label", texts.dialog);
+    dialog.setAttribute("lang", lang); // its Close button and label are in that language
     dialog.style.cssText = "width:min(800px,95vw);max-height:90vh;padding:0;border:0";
     var close = document.createElement("button");
     close.type = "button";

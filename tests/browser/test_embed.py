@@ -302,3 +302,32 @@ def test_the_button_opens_a_dialog_that_traps_and_returns_focus(
     page.keyboard.press("Escape")
     page.wait_for_function("!document.querySelector('dialog').open")
     assert page.evaluate("document.activeElement.textContent") == "Take the quiz"
+
+
+def test_a_german_snippet_frames_the_quiz_in_german(
+    strict_page, host, live_server, axe, make_questionnaire
+):
+    page = strict_page
+    make_questionnaire(QUIZ)
+    EmbedSite.objects.create(origin=host.origin, name="blog")
+    host.pages["/quiz-de.html"] = HOST_PAGE.format(
+        kind="quiz",
+        site=' data-certguide-site="blog" data-certguide-language="de"',
+        ours=live_server.url,
+    )
+    page.goto(host.origin + "/quiz-de.html")
+    frame = quiz_frame(page)
+
+    assert frame.url.startswith(f"{live_server.url}/de/embed/quiz/?site=blog")
+    assert page.locator("iframe").get_attribute("title") == (
+        "Welche Scrum-Zertifizierung passt zu Ihnen? Ein Quiz"
+    )
+    assert frame.locator("html").get_attribute("lang") == "de"
+    frame.get_by_role("button", name="Quiz starten").click()
+    for number in range(1, len(QUIZ) + 1):
+        frame.wait_for_url(re.compile(rf"/de/embed/quiz/[0-9a-f-]{{36}}/step/{number}/"))
+        frame.get_by_role("radio").first.check()
+        frame.get_by_role("button", name=re.compile("Weiter|Mein Ergebnis ansehen")).click()
+    frame.wait_for_url(re.compile(r"/de/embed/quiz/[0-9a-f-]{36}/result/"))
+    assert frame.locator("h1").inner_text().startswith("Unsere Empfehlung für Sie")
+    assert_accessible(axe, frame, "the German result in a frame")
