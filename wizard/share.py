@@ -77,7 +77,10 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, *, width: int, size: int) -> Imag
 
 
 def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> bytes:
-    """Draw a result's share card and return it as PNG bytes (no metadata chunks)."""
+    """Draw a result's share card and return it as PNG bytes (no metadata chunks).
+
+    Its words are translated; Pillow's font has no umlauts, so the card's German avoids
+    them (tests/wizard/test_share_languages.py checks every character has a glyph)."""
     width, height = CARD_SIZE
     margin = 72
     image = Image.new("RGB", CARD_SIZE, PAPER)
@@ -88,12 +91,14 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
     draw.text((margin, 48), "certguide", font=_font(44), fill="white", anchor="lm", stroke_width=1)
     draw.text(
         (width - margin, 48),
+        # Translators: drawn on the share card with a font that has no umlauts (ä, ö, ü, ß).
         gettext("CSM or CSPO? Quiz result"),
         font=_font(30),
         fill="white",
         anchor="rm",
     )
 
+    # Translators: drawn on the share card with a font that has no umlauts (ä, ö, ü, ß).
     draw.text((margin, 150), gettext("Recommended"), font=_font(34), fill="#3d4650", anchor="ls")
     headline = outcome_label(outcome)
     draw.text(
@@ -113,7 +118,8 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
         draw.text((bar_left, top + 36), label, font=_font(36), fill=INK, anchor="ls")
         draw.text(
             (bar_right, top + 36),
-            percent(score),
+            # Pillow's font has no glyph for the no-break space German puts before "%".
+            percent(score).replace("\u00a0", " "),
             font=_font(44),
             fill=INK,
             anchor="rs",
@@ -128,6 +134,7 @@ def draw_card(*, outcome: Recommendation, csm_score: int, cspo_score: int) -> by
     draw.rectangle([0, height - 72, width, height], fill=BRAND_DARK)
     draw.text(
         (margin, height - 36),
+        # Translators: drawn on the share card with a font that has no umlauts (ä, ö, ü, ß).
         gettext("Which Scrum certification fits you? Take the two-minute quiz."),
         font=_font(28),
         fill="white",
