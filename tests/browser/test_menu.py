@@ -122,3 +122,16 @@ def test_wide_screens_show_every_link_in_one_row_without_a_toggle(page, live_ser
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "CSM"
+
+
+def test_the_german_header_also_fits_one_row_on_wide_screens(page, live_server):
+    """German labels are longer: the nav and the language switcher still share one row."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server.url + "/de/")
+
+    links = page.locator(".site-header a")
+    boxes = [links.nth(i).bounding_box() for i in range(links.count())]
+    middles = [box["y"] + box["height"] / 2 for box in boxes]
+    assert links.count() == 9  # brand, six in the nav, two languages
+    assert max(middles) - min(middles) < 8
+    assert page.locator(".site-header").bounding_box()["height"] <= 72
