@@ -119,10 +119,12 @@ def visible_text(html: str) -> str:
 
 
 def test_no_english_interface_string_is_left_on_a_german_page(german_pages):
-    """Each English msgid of four words or more (placeholders cut out) must not appear on
-    a German page: if one does, something renders it untranslated."""
+    """Each English msgid of four words or more (placeholders cut out) whose German differs
+    must not appear on a German page: if one does, something renders it untranslated."""
     phrases = set()
     for message in catalogue():
+        if message.string == message.id:
+            continue  # a name, the same in German ("Certified Scrum Product Owner (CSPO)")
         for msgid in message.id if isinstance(message.id, tuple) else (message.id,):
             for part in re.split(r"%\(\w+\)s|<[^>]+>", msgid or ""):
                 part = part.strip(" .,:;")
