@@ -5,7 +5,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from leads.dashboard import DateRangeForm, charts, dashboard_figures, default_range
+from leads.charts import charts
+from leads.dashboard import DateRangeForm, dashboard_figures, default_range
 
 
 class LeadDashboardView:
@@ -46,6 +47,13 @@ class LeadDashboardView:
                         drawn["by_source"],
                         figures.by_source,
                         "UTM source",
+                    ),
+                    (
+                        "By language",
+                        "language",
+                        drawn["by_language"],
+                        figures.by_language,
+                        "Language",
                     ),
                 ],
             }

@@ -6,13 +6,13 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
+from leads.charts import bar_chart
 from leads.dashboard import (
     NO_PLACEMENT,
     NO_SOURCE,
     OTHER,
     DropOff,
     Group,
-    bar_chart,
     dashboard_figures,
 )
 from leads.models import Lead
@@ -56,10 +56,12 @@ def known_dataset():
     make_attempt(questionnaire=questionnaire, at=AFTER, step=2, outcome="BOTH")
     make_dated_lead("a@example.com", placement="result", utm_source="newsletter", confirmed=True)
     make_dated_lead("b@example.com", placement="result", utm_source="newsletter")
-    make_dated_lead("c@example.com", placement="home", utm_source="linkedin", confirmed=True)
+    make_dated_lead(
+        "c@example.com", placement="home", utm_source="linkedin", confirmed=True, language="de"
+    )
     make_dated_lead("d@example.com")
-    make_dated_lead("e@example.com", at=BEFORE, placement="result", confirmed=True)
-    make_dated_lead("f@example.com", at=AFTER, placement="home")
+    make_dated_lead("e@example.com", at=BEFORE, placement="result", confirmed=True, language="de")
+    make_dated_lead("f@example.com", at=AFTER, placement="home", language="de")
 
 
 def test_funnel_numbers_on_a_known_dataset(known_dataset):
@@ -132,6 +134,25 @@ def test_splits_by_placement_and_source(known_dataset):
     assert figures.by_placement[0].rate == "50.0%"
 
 
+def test_split_by_language(known_dataset):
+    figures = dashboard_figures(start=START, end=END)
+
+    assert figures.by_language == [Group("English", 3, 1), Group("Deutsch", 1, 1)]
+
+
+def test_a_language_no_longer_on_the_site_counts_as_other(known_dataset, settings):
+    make_dated_lead("g@example.com", language="fr", confirmed=True)
+    settings.LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+
+    figures = dashboard_figures(start=START, end=END)
+
+    assert figures.by_language == [
+        Group("English", 3, 1),
+        Group("Deutsch", 1, 1),
+        Group(OTHER, 1, 1),
+    ]
+
+
 def test_sources_beyond_the_top_ten_are_grouped_as_other(db):
     for n in range(12):
         for k in range(12 - n):
@@ -173,12 +194,14 @@ def test_dashboard_page_shows_charts_and_tables(admin_client, known_dataset):
     page = response.content.decode()
     assert response.status_code == 200
     assert page.count("<h1") == 1
-    assert page.count('role="img"') == 5
+    assert page.count('role="img"') == 6
     main = page[page.index('<div id="content-main" class="dashboard-main">') :]
     # One table per chart, the common paths and the split by embed site.
-    assert main.count("<caption>") == 7
+    assert main.count("<caption>") == 8
     assert '<title id="chart-funnel-title">' in page
     assert re.search(r"<th scope=\"row\">Leads confirmed</th><td class=\"number\">2</td>", page)
+    assert '<h2 id="language-heading">By language</h2>' in page
+    assert re.search(r"<th scope=\"row\">Deutsch</th><td class=\"number\">1</td>", page)
     assert "<script>" not in page
     assert "style=" not in page
     assert "<style" not in page
