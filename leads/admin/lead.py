@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from certguide.campaign import UTM_KEYS
 from leads.admin.changelist import (
     CampaignFilter,
+    DrillDownQuerySet,
     EstimatedCountPaginator,
     MatchingLeads,
     PlacementFilter,
@@ -101,6 +102,16 @@ class LeadAdmin(LeadExportActions, LeadEraseAction, LeadDashboardView, admin.Mod
     readonly_fields = [
         name for _, section in fieldsets for name in section["fields"] if name != "first_name"
     ]
+
+    def action_checkbox(self, obj: Lead) -> str:
+        # Django's markup, written directly: Django renders a CheckboxInput through the
+        # form template engine for each row, a third of the list page's time.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            f"Select this object for an action - {obj}",
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A lead is a person's consent: it only comes from the sign-up form.
@@ -190,6 +201,13 @@ class LeadAdmin(LeadExportActions, LeadEraseAction, LeadDashboardView, admin.Mod
             ),
         ]
         return own + super().get_urls()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
+        queryset = super().get_queryset(request)
+        # The date hierarchy's years, months and days by index probes (changelist.py).
+        return DrillDownQuerySet(
+            model=queryset.model, query=queryset.query, using=queryset._db, hints=queryset._hints
+        )
 
     def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         # PostgreSQL cannot compare text with a NUL character: a search or filter holding
