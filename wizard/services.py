@@ -111,6 +111,7 @@ def attempt_record_answer(
         raise InvalidAnswer("those choices do not answer this question")
 
     answers[question.id] = picked
+    _commit_without_flush()
     path = route(weights, answers)
     on_path = {q.id for q in path}
     locked.answers = {str(qid): ids for qid, ids in answers.items() if qid in on_path}
@@ -120,6 +121,23 @@ def attempt_record_answer(
     if finish and index == len(path) - 1 and first_unanswered(locked, weights) is None:
         return attempt_complete(attempt=locked, weights=weights)
     return locked
+
+
+def _commit_without_flush() -> None:
+    """Let the current transaction commit without waiting for its WAL flush to disk
+    (PostgreSQL's ``synchronous_commit = off``, for this transaction only).
+
+    A quiz answer is worth less than a lead: a database crash may lose the last fraction
+    of a second of answers (the visitor clicks Next again), never corrupts anything, and
+    each step POST stops waiting for an fsync. Only when this transaction is the
+    outermost one: inside a caller's transaction the setting would also cover the
+    caller's writes, which may be a lead. Leads, confirmations and unsubscribes never
+    take this path (docs/performance.md).
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _furthest(path: Sequence[QuestionWeights], answers: Mapping[int, object]) -> int:
