@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -114,6 +115,9 @@ def pages(today: dt.date) -> list[tuple[str, str]]:
     year_ago = today - dt.timedelta(days=364)
     month = today.replace(day=1) - dt.timedelta(days=40)
     lst = "/admin/leads/lead/"
+    # As the created filter's own link writes it: an aware midnight.
+    since = dt.datetime.combine(today - dt.timedelta(days=7), dt.time.min, tzinfo=dt.UTC)
+    week = urlencode({"created_at__gte": since.isoformat(sep=" ")})
     return [
         ("changelist", lst),
         ("changelist, page 50", f"{lst}?p=50"),
@@ -127,7 +131,7 @@ def pages(today: dt.date) -> list[tuple[str, str]]:
         ("filter: placement", f"{lst}?placement=compare"),
         ("filter: UTM source", f"{lst}?utm_source=linkedin"),
         ("filter: UTM campaign", f"{lst}?utm_campaign=campaign-7"),
-        ("filter: created, past 7 days", f"{lst}?created_at__gte={today - dt.timedelta(days=7)}"),
+        ("filter: created, past 7 days", f"{lst}?{week}"),
         ("filters: status + source", f"{lst}?status__exact=confirmed&utm_source=google"),
         ("date hierarchy: year", f"{lst}?created_at__year={month.year}"),
         (

@@ -447,10 +447,13 @@ def main() -> None:
     database_url = f"{args.server}/{args.database}"
     env = site_env(database_url)
     workdir = Path(tempfile.mkdtemp(prefix="certguide-export-bench-"))
+    # Production settings name static files from a manifest: the admin pages need it.
+    env["DJANGO_STATIC_ROOT"] = str(workdir / "static")
     try:
         log(f"recreating {args.database}")
         recreate_database(args.server, args.database)
         manage(env, "migrate", "--no-input", "-v", "0")
+        manage(env, "collectstatic", "--no-input", "-v", "0")
         results, filled = [], 0
         for size in sizes:
             log(f"filling to {size:,} leads by COPY")
