@@ -213,7 +213,7 @@ def _result_section(writer: _Writer, lead: Lead) -> str:
             % {"csm": attempt.csm_score, "cspo": attempt.cspo_score},
             bold=True,
         )
-        reasons = [r for r in (attempt.result or {}).get("reasons", []) if isinstance(r, str)]
+        reasons = [r for r in attempt.result_texts()["reasons"] if isinstance(r, str)]
         if reasons:
             writer.paragraph(gettext("What shaped this recommendation:"))
             writer.bullets([("", reason) for reason in reasons])

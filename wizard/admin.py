@@ -237,8 +237,8 @@ class AttemptAdmin(admin.ModelAdmin):
 
     @admin.display(description="answers")
     def answers_readable(self, obj: Attempt) -> str:
-        if obj.result.get("answers"):
-            rows = [(a["question"], ", ".join(a["choices"])) for a in obj.result["answers"]]
+        if answers := obj.result_texts()["answers"]:
+            rows = [(a["question"], ", ".join(a["choices"])) for a in answers]
         else:
             # Unfinished: the ids recorded so far, named from the questionnaire as it is now.
             weights = load_weights(obj.questionnaire)
@@ -253,7 +253,7 @@ class AttemptAdmin(admin.ModelAdmin):
 
     @admin.display(description="reasons shown")
     def reasons(self, obj: Attempt) -> str:
-        items = obj.result.get("reasons") or []
+        items = obj.result_texts()["reasons"]
         if not items:
             return "-"
         return format_html(

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -226,3 +227,16 @@ class Attempt(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.completed_at is not None
+
+    def result_texts(self) -> dict:
+        """The frozen result's questions, answers and reasons in the active language (the
+        language it was finished in for results frozen before there were several)."""
+        result = self.result if isinstance(self.result, dict) else {}
+        texts = result.get("texts")
+        localized = texts.get(get_language()) if isinstance(texts, dict) else None
+        if not isinstance(localized, dict):
+            localized = result
+        return {
+            "answers": localized.get("answers") or [],
+            "reasons": localized.get("reasons") or [],
+        }

@@ -9,12 +9,15 @@ storage instead of its URL (two tabs would mix), and need sticky state across in
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_language
 
 from certguide.campaign import UTM_KEYS, Tracking
 from wizard.models import Attempt, Questionnaire
+from wizard.questionnaires import questionnaire_weights
 from wizard.scoring import QuestionnaireWeights, QuestionWeights, route, score, valid_answer
 from wizard.signals import quiz_completed
 
@@ -155,6 +158,21 @@ def furthest_position(attempt: Attempt, weights: QuestionnaireWeights) -> int:
     return _furthest(route(weights, answers), answers)
 
 
+def _result_texts(weights: QuestionnaireWeights, answers: Mapping[int, Sequence[int]]) -> dict:
+    """The questions, chosen answers and reasons along the answers' path, in the language
+    of `weights`' texts."""
+    return {
+        "answers": [
+            {
+                "question": q.text,
+                "choices": [c.text for c in q.choices if c.id in answers[q.id]],
+            }
+            for q in route(weights, answers)
+        ],
+        "reasons": score(weights, answers).reasons(),
+    }
+
+
 # savepoint=False: when called from attempt_record_answer it joins that transaction
 # (one fewer round trip per final step); called alone it is its own transaction.
 @transaction.atomic(savepoint=False)
@@ -170,18 +188,21 @@ def attempt_complete(*, attempt: Attempt, weights: QuestionnaireWeights) -> Atte
     answers = stored_answers(attempt)
     path = route(weights, answers)
     outcome = score(weights, answers)
+    texts = {get_language(): _result_texts(weights, answers)}
+    for language, _name in settings.LANGUAGES:
+        if language not in texts:
+            with translation.override(language):
+                # The same rows in that language's copy (cached per language).
+                texts[language] = _result_texts(
+                    questionnaire_weights(weights.id) or weights, answers
+                )
     result = {
         "questionnaire": weights.name,
         "margin": weights.margin,
         "path": [q.id for q in path],
-        "answers": [
-            {
-                "question": q.text,
-                "choices": [c.text for c in q.choices if c.id in answers[q.id]],
-            }
-            for q in path
-        ],
-        "reasons": outcome.reasons(),
+        # In the language the quiz was finished in; "texts" has every site language's.
+        **texts[get_language()],
+        "texts": texts,
         "contributions": [asdict(c) for c in outcome.contributions],
     }
     now = timezone.now()

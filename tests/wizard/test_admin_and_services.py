@@ -261,7 +261,9 @@ def test_step_get_and_post_stay_within_their_query_budgets(
     with django_assert_max_num_queries(1):  # warm cache: the attempt only
         assert client.get(step_url(attempt, 1)).status_code == 200
     for number, choice in enumerate(choices, start=1):
-        with django_assert_max_num_queries(7):  # the last also completes, +1 for integrations
+        # The last also completes (+1 for integrations) and freezes the result in every
+        # language: the German copy of the questionnaire, cold here, costs 3 more once.
+        with django_assert_max_num_queries(7 if number < len(choices) else 10):
             response = client.post(
                 step_url(attempt, number),
                 {"question": choice.question_id, "choices": [choice.pk], "action": "next"},

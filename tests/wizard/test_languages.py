@@ -90,6 +90,16 @@ def test_the_same_answers_score_the_same_in_english_and_german(seeded_questionna
     assert all(reason in result for reason in german_reasons)
     assert not any(reason in result for reason in mine.result["reasons"])
 
+    # A permalink opened at the other language's address shows the reasons frozen in that
+    # language: the German result at /wizard/…, the English one at /de/wizard/….
+    german_at_english = unescape(english.get(at[german].removeprefix("/de")).content.decode())
+    assert all(reason in german_at_english for reason in mine.result["reasons"])
+    assert not any(reason in german_at_english for reason in german_reasons)
+    english_at_german = unescape(german.get("/de" + at[english]).content.decode())
+    assert all(reason in english_at_german for reason in german_reasons)
+    assert theirs.result["texts"]["en"]["reasons"] == mine.result["reasons"]
+    assert mine.result["texts"]["de"]["reasons"] == theirs.result["reasons"]
+
 
 def test_a_german_step_shows_the_german_question_and_answers(seeded_questionnaire, visitors):
     (german,) = visitors(1)
@@ -159,3 +169,20 @@ def test_texts_without_german_show_the_english_and_are_flagged(
     assert second.text_en in missing
     assert "missing: text" in missing
     assert first.text_en not in missing
+
+
+def test_a_result_frozen_before_there_were_two_languages_still_shows_its_reasons(
+    seeded_questionnaire, visitors
+):
+    from tests.conftest import make_attempt
+
+    attempt = make_attempt(questionnaire=seeded_questionnaire)
+    attempt.result = {**attempt.result, "reasons": ["You like to coach teams."]}
+    attempt.result.pop("texts", None)
+    attempt.save()
+    english, german = visitors(2)
+
+    for visitor, path in ((english, "/"), (german, "/de/")):
+        page = visitor.get(f"{path}wizard/result/{attempt.pk}/")
+        assert page.status_code == 200
+        assert "You like to coach teams." in page.content.decode()
