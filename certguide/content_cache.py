@@ -14,12 +14,10 @@ client accepts it, which is safe here because these pages carry no token and no 
 data (certguide.generations refuses to keep a page with a CSRF token).
 """
 
-import collections
 import dataclasses
 import functools
 import gzip
 import hashlib
-import math
 import re
 import time
 from collections.abc import Callable
@@ -95,51 +93,6 @@ def _shared_path(path_info: str) -> bool:
 def _shared(request: HttpRequest) -> bool:
     """Whether the path leads to a cached_page view: only those cost a cache look-up."""
     return _shared_path(request.path_info)
-
-
-class _RecentPages:
-    """The pages this process served lately, so a hit needs no round trip to the cache.
-
-    A page is answered from here while its generation was confirmed in the shared cache
-    less than PAGE_CACHE_RECHECK_SECONDS ago; after that the next request asks the cache
-    again (one round trip, as without this memo). An edit made through this process is
-    seen at once (generations.replaced_here() moves); one made through another process
-    or instance reaches this one within the recheck interval.
-    """
-
-    SIZE = 256
-
-    def __init__(self) -> None:
-        self.pages: collections.OrderedDict[str, StoredPage] = collections.OrderedDict()
-        self.generation = ""
-        self.checked_at = -math.inf
-        self.epoch = -1
-
-    def get(self, name: str) -> tuple[str, StoredPage] | None:
-        if self.epoch != generations.replaced_here():
-            self.forget()
-            return None
-        if time.monotonic() - self.checked_at >= settings.PAGE_CACHE_RECHECK_SECONDS:
-            return None
-        page = self.pages.get(name)
-        return None if page is None else (self.generation, page)
-
-    def put(self, name: str, generation: str, page: StoredPage) -> None:
-        if generation != self.generation or self.epoch != generations.replaced_here():
-            self.forget()
-            self.generation, self.epoch = generation, generations.replaced_here()
-        self.checked_at = time.monotonic()
-        self.pages[name] = page
-        self.pages.move_to_end(name)
-        while len(self.pages) > self.SIZE:
-            self.pages.popitem(last=False)
-
-    def forget(self) -> None:
-        self.pages.clear()
-        self.generation, self.checked_at, self.epoch = "", -math.inf, -1
-
-
-recent_pages = _RecentPages()
 
 
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -228,12 +181,10 @@ class PageCacheMiddleware:
         early = request.method in ("GET", "HEAD") and _anonymous(request) and _shared(request)
         if early and (request.is_secure() or not settings.SECURE_SSL_REDIRECT):
             request.get_host()  # the host check the skipped middleware would have made
-            name = page_name(request.path)
-            if recent := recent_pages.get(name):
-                return self._replay(request, recent[1], recent[0])
-            generation, stored = generations.lookup(generations.Family.CONTENT, name)
+            generation, stored = generations.lookup(
+                generations.Family.CONTENT, page_name(request.path)
+            )
             if isinstance(stored, StoredPage) and stored.headers:
-                recent_pages.put(name, generation, stored)
                 return self._replay(request, stored, generation)
 
         response = self.get_response(request)

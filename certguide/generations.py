@@ -20,10 +20,19 @@ Rules for whatever is cached through this module:
 
 With the per-process cache (no CACHE_URL), a bump reaches only the process that made the
 edit, so entries then live SHORT_TIMEOUT; with a shared cache (Redis) they live a day.
+
+Each process also remembers what it read lately (`_Recent`, per family): while the family's
+generation was confirmed in the shared cache less than CACHE_RECHECK_SECONDS ago, a value
+it holds for that generation is answered without a round trip. An edit through this
+process is seen at once (its bump forgets the memory); one through another process or
+instance within CACHE_RECHECK_SECONDS (one second by default; 0 turns the memory off).
 """
 
+import collections
 import enum
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -102,20 +111,79 @@ def _shareable(value: object, *, name: str) -> bool:
     return False
 
 
+class _Recent:
+    """What this process read lately of one family, valid while its generation is."""
+
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.forget()
+
+    def forget(self) -> None:
+        self.values: collections.OrderedDict[str, object] = collections.OrderedDict()
+        self.generation = ""
+        self.checked_at = -float("inf")
+
+    def get(self, name: str) -> tuple[str, object]:
+        """(generation, value) while the generation is fresh, else ("", MISSING)."""
+        with self.lock:
+            if time.monotonic() - self.checked_at >= settings.CACHE_RECHECK_SECONDS:
+                return "", MISSING
+            value = self.values.get(name, MISSING)
+            if value is not MISSING:
+                self.values.move_to_end(name)
+            return self.generation, value
+
+    def confirm(self, generation: str) -> None:
+        """The shared cache just said `generation` is current."""
+        with self.lock:
+            if generation != self.generation:
+                self.values.clear()
+                self.generation = generation
+            self.checked_at = time.monotonic()
+
+    def put(self, name: str, generation: str, value: object) -> None:
+        with self.lock:
+            if generation != self.generation:
+                return  # read under a generation since replaced
+            self.values[name] = value
+            self.values.move_to_end(name)
+            while len(self.values) > self.SIZE:
+                self.values.popitem(last=False)
+
+
+_recent = {family: _Recent() for family in Family}
+
+
+def forget_recent() -> None:
+    """Drop what this process remembers (its next reads ask the shared cache)."""
+    for recent in _recent.values():
+        with recent.lock:
+            recent.forget()
+
+
 def lookup(family: Family, name: str) -> tuple[str, object]:
     """The family's current generation and the value kept for it under `name` (MISSING
-    when there is none), in one round trip.
+    when there is none): from this process's memory while the generation is fresh, else
+    in one round trip.
 
     `name` must say everything the value depends on besides the family's data (a question
     id, a page path, the answers shown as picked).
     """
+    recent = _recent[family]
+    generation, value = recent.get(name)
+    if value is not MISSING:
+        return generation, value
     generation_key = _generation_key(family)
     found = cache.get_many([generation_key, _value_key(family, name)])
     generation = found.get(generation_key)
     if not isinstance(generation, str):
         generation = _new_generation(family)
+    recent.confirm(generation)
     entry = found.get(_value_key(family, name))
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
+        recent.put(name, generation, entry[1])
         return generation, entry[1]
     return generation, MISSING
 
@@ -125,6 +193,7 @@ def keep(family: Family, name: str, generation: str, value: object) -> None:
     committed in between, the value lands under the old generation and is never read."""
     if _shareable(value, name=name):
         cache.set(_value_key(family, name), (generation, value), _timeout())
+        _recent[family].put(name, generation, value)
 
 
 def cached[T](family: Family, name: str, compute: Callable[[], T]) -> T:
@@ -137,19 +206,10 @@ def cached[T](family: Family, name: str, compute: Callable[[], T]) -> T:
     return value
 
 
-# How many times this process replaced a generation: a value memoised in the process (the
-# page cache's recent pages) is stale once this moved.
-_replaced_here = 0
-
-
-def replaced_here() -> int:
-    return _replaced_here
-
-
 def _replace_generation(family: Family) -> None:
-    global _replaced_here
-    _replaced_here += 1
-    cache.set(_generation_key(family), uuid.uuid4().hex, timeout=None)
+    fresh = uuid.uuid4().hex
+    cache.set(_generation_key(family), fresh, timeout=None)
+    _recent[family].confirm(fresh)  # this process knows at once
 
 
 def bump(family: Family) -> None:

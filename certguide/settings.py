@@ -143,10 +143,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         socket_connect_timeout=0.5, socket_timeout=0.5
     )
-# A content page this process served lately is answered from its memory while the
-# content generation was confirmed in the cache less than this many seconds ago (no round
-# trip to Redis); an admin edit reaches every other process within it. 0 turns it off.
-PAGE_CACHE_RECHECK_SECONDS = env.float("PAGE_CACHE_RECHECK_SECONDS", default=1.0)
+# A cached page or questionnaire this process read lately is answered from its memory
+# while its generation was confirmed in the cache less than this many seconds ago (no
+# round trip to Redis); an admin edit reaches every other process within it. 0: off.
+CACHE_RECHECK_SECONDS = env.float("CACHE_RECHECK_SECONDS", default=1.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

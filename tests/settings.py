@@ -43,6 +43,6 @@ CSRF_COOKIE_NAME = "csrftoken"
 
 # A value that carries a CSRF token must never be cached for every visitor: fail the test.
 GENERATIONS_STRICT = True
-# The suite clears the cache between tests; a page memoised in the process would outlive
-# that. tests/certguide/test_recent_pages.py turns it on where it is the subject.
-PAGE_CACHE_RECHECK_SECONDS = 0
+# The suite clears the cache between tests; a value memoised in the process would outlive
+# that. tests/certguide/test_recent_values.py turns it on where it is the subject.
+CACHE_RECHECK_SECONDS = 0

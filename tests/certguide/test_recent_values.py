@@ -1,24 +1,26 @@
-"""The page cache's memory of recent pages: a hit without a round trip to the shared cache,
-never another visitor's secret, an edit through this process seen at once and one through
-another process within the recheck interval."""
+"""Each process's memory of what it read lately from the shared cache (pages, the
+questionnaire, rendered answers): a hit without a round trip, never another visitor's
+secret, an edit through this process seen at once and one through another process within
+the recheck interval."""
 
 import pytest
 
-from certguide import content_cache, generations
+from certguide import generations
 from certguide.models import PageSection
+from wizard.models import Question
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def memo(settings, monkeypatch):
-    """The memo on (one second), with a clock the test moves."""
-    settings.PAGE_CACHE_RECHECK_SECONDS = 1.0
-    content_cache.recent_pages.forget()
+    """The memory on (one second), with a clock the test moves."""
+    settings.CACHE_RECHECK_SECONDS = 1.0
+    generations.forget_recent()
     clock = {"now": 1000.0}
-    monkeypatch.setattr(content_cache.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(generations.time, "monotonic", lambda: clock["now"])
     yield clock
-    content_cache.recent_pages.forget()
+    generations.forget_recent()
 
 
 @pytest.fixture
@@ -100,15 +102,41 @@ def test_an_edit_through_another_process_arrives_within_the_recheck_interval(mem
     assert "Edited on another instance." in other.get("/choose/").content.decode()
 
 
-def test_the_memory_holds_a_bounded_number_of_pages(memo, settings):
-    recent = content_cache.recent_pages
-    page = content_cache.StoredPage(
-        content=b"x", headers=(("Content-Type", "text/html"),), modified=0, plain=b"x", gzipped=b""
-    )
+def test_the_memory_holds_a_bounded_number_of_values(memo):
+    recent = generations._Recent()
+    recent.confirm("g1")
 
     for number in range(recent.SIZE + 50):
-        recent.put(f"page:{number}", "g1", page)
+        recent.put(f"page:{number}", "g1", number)
 
-    assert len(recent.pages) == recent.SIZE
-    assert recent.get("page:0") is None
-    assert recent.get(f"page:{recent.SIZE + 49}") == ("g1", page)
+    assert len(recent.values) == recent.SIZE
+    assert recent.get("page:0") == ("g1", generations.MISSING)
+    assert recent.get(f"page:{recent.SIZE + 49}") == ("g1", recent.SIZE + 49)
+    recent.put("late", "g0", "read under an older generation")
+    assert recent.get("late") == ("g1", generations.MISSING)
+
+
+def test_quiz_steps_read_the_questionnaire_from_memory_and_see_an_edit_at_once(
+    memo, visitors, cache_reads, committed, django_assert_num_queries
+):
+    first, second = visitors(2)
+    first.get("/wizard/")
+    started = first.submit("/wizard/", {})
+    second.get("/wizard/")
+    second_started = second.submit("/wizard/", {})
+    first.get(started.url)
+    reads = len(cache_reads)
+
+    with django_assert_num_queries(1):  # the attempt; questionnaire and answers remembered
+        page = second.get(second_started.url)
+    assert page.status_code == 200
+    assert len(cache_reads) == reads
+    assert page.content.count(b"csrfmiddlewaretoken") == 1
+    assert first.page.content.count(b"csrfmiddlewaretoken") == 1
+
+    question = Question.objects.filter(questionnaire__is_active=True).order_by("order").first()
+    question.text = "A question reworded a moment ago?"
+    with committed(execute=True):
+        question.save()
+
+    assert "A question reworded a moment ago?" in first.get(started.url).content.decode()
