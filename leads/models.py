@@ -163,6 +163,11 @@ class Lead(models.Model):
                 condition=Q(mail_state="failed"),
                 name="leads_lead_mail_failed_idx",
             ),
+            # The admin's placement, source and campaign filters: the newest leads with
+            # that value straight from the index, however many leads there are.
+            models.Index(fields=["placement", "-created_at"], name="leads_lead_placement_idx"),
+            models.Index(fields=["utm_source", "-created_at"], name="leads_lead_source_idx"),
+            models.Index(fields=["utm_campaign", "-created_at"], name="leads_lead_campaign_idx"),
         ]
 
     def __str__(self) -> str:

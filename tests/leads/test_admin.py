@@ -114,6 +114,10 @@ def test_changelist_lists_the_columns_marketers_need(admin_client, some_leads):
     [
         ({"q": "ana@"}, {"ana@example.com"}),
         ({"q": "bob"}, {"bob@example.com"}),
+        # A whole address finds that lead in any case, and only that lead.
+        ({"q": " Ana@Example.COM "}, {"ana@example.com"}),
+        ({"q": "na@example.com"}, set()),
+        ({"q": "example.com"}, {"ana@example.com", "bob@example.com", "cy@example.com"}),
         ({"status__exact": "confirmed"}, {"ana@example.com", "bob@example.com"}),
         ({"outcome__exact": "CSPO"}, {"ana@example.com", "cy@example.com"}),
         ({"placement": "home-hero"}, {"bob@example.com"}),
