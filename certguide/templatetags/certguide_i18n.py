@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import NoReverseMatch, ResolverMatch, reverse
 from django.utils import translation
 
 register = template.Library()
@@ -21,17 +21,14 @@ class LanguageVersion:
     current: bool
 
 
-def page_versions(path_info: str) -> list[LanguageVersion]:
-    """The page at `path_info` in each of settings.LANGUAGES (English first: x-default), or
-    [] when the page exists in one form only (not found, admin, machine addresses).
+def page_versions(match: ResolverMatch | None) -> list[LanguageVersion]:
+    """The page the request resolved to (`request.resolver_match`) in each of
+    settings.LANGUAGES (English first: x-default), or [] when the page exists in one form
+    only (not found, admin, machine addresses).
 
-    translate_url() does the same for a full URL; this resolves the path_info, so a site
-    mounted below a script prefix gets its links right too."""
-    try:
-        match = resolve(path_info)
-    except Resolver404:
-        return []
-    if match.url_name is None:
+    translate_url() does the same for a full URL, resolving it again; the request's own
+    match is already at hand, and reverse() keeps a script prefix."""
+    if match is None or match.url_name is None:
         return []
     current = translation.get_language()
     versions = []
@@ -50,7 +47,7 @@ def page_versions(path_info: str) -> list[LanguageVersion]:
 @register.simple_tag(takes_context=True)
 def language_versions(context: template.Context) -> list[LanguageVersion]:
     request = context.get("request")
-    return page_versions(request.path_info) if request is not None else []
+    return page_versions(getattr(request, "resolver_match", None))
 
 
 @register.simple_tag(takes_context=True)
