@@ -178,6 +178,12 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Stored pages are kept per language, as everything certguide.generations keeps:
+        # read and store in the page's, before and after PathLanguageMiddleware.
+        with translation.override(path_language(request.path_info)):
+            return self._serve(request)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
         early = request.method in ("GET", "HEAD") and _anonymous(request) and _shared(request)
         if early and (request.is_secure() or not settings.SECURE_SSL_REDIRECT):
             request.get_host()  # the host check the skipped middleware would have made

@@ -12,6 +12,8 @@ Rules for whatever is cached through this module:
 - Nothing per visitor: no CSRF token, no cookie value, no attempt of another visitor.
   `cached()` refuses a value that carries a CSRF token (the bug that once served one
   visitor's token to everyone).
+- Kept per language: every name is read and stored under the active language (texts are
+  translated), so callers never put the language in a name themselves.
 - Plain data or HTML strings, never model instances. When the shape of a cached value
   changes, bump SCHEMA: the keys change and a deploy on a warm Redis reads nothing the old
   code wrote.
@@ -39,6 +41,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from modeltranslation.utils import get_language
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +80,14 @@ def _generation_key(family: Family) -> str:
     return f"{_prefix(family)}:generation"
 
 
+def _named(name: str) -> str:
+    """The name under the active language: every value is kept per language, as the texts
+    in it are (a page's path says its language too; the rule costs it nothing)."""
+    return f"{get_language()}:{name}"
+
+
 def _value_key(family: Family, name: str) -> str:
-    return f"{_prefix(family)}:{name}"
+    return f"{_prefix(family)}:{_named(name)}"
 
 
 def _timeout() -> int:
@@ -172,7 +181,7 @@ def lookup(family: Family, name: str) -> tuple[str, object]:
     id, a page path, the answers shown as picked).
     """
     recent = _recent[family]
-    generation, value = recent.get(name)
+    generation, value = recent.get(_named(name))
     if value is not MISSING:
         return generation, value
     generation_key = _generation_key(family)
@@ -183,7 +192,7 @@ def lookup(family: Family, name: str) -> tuple[str, object]:
     recent.confirm(generation)
     entry = found.get(_value_key(family, name))
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
-        recent.put(name, generation, entry[1])
+        recent.put(_named(name), generation, entry[1])
         return generation, entry[1]
     return generation, MISSING
 
@@ -193,7 +202,7 @@ def keep(family: Family, name: str, generation: str, value: object) -> None:
     committed in between, the value lands under the old generation and is never read."""
     if _shareable(value, name=name):
         cache.set(_value_key(family, name), (generation, value), _timeout())
-        _recent[family].put(name, generation, value)
+        _recent[family].put(_named(name), generation, value)
 
 
 def cached[T](family: Family, name: str, compute: Callable[[], T]) -> T:

@@ -138,11 +138,8 @@ class PathLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = path_language(request.path_info)
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        try:
+        with translation.override(language):
             response = self.get_response(request)
-        finally:
-            translation.deactivate()
         response.headers.setdefault("Content-Language", language)
         return response

@@ -206,7 +206,12 @@ def test_nothing_cached_carries_anything_of_a_visitor(visitors, cache_writes):
     attempts = {str(t.attempt.pk): t.visitor.name for t in takers}
     assert len(secrets) >= 4
     assert Lead.objects.count() == 2
-    kinds = {key.split(":")[3] for key, _ in cache_writes if key.startswith("cg:")}
+    # cg:<schema>:<family>:<language>:<kind>:… (and cg:<schema>:<family>:generation)
+    kinds = {
+        key.split(":")[4]
+        for key, _ in cache_writes
+        if key.startswith("cg:") and not key.endswith(":generation")
+    }
     assert {"page", "weights", "answers", "active"} <= kinds
 
     # A result page is cached under its own permalink, which names the attempt.
@@ -241,7 +246,7 @@ def test_a_flood_of_campaign_values_keeps_one_copy_per_page(client, real_redis):
         assert f"utm_source=x{n}&amp;utm_campaign=c{n}" in html
         assert f"utm_source=x{n - 1}&" not in html
 
-    assert len(redis_keys(f"*cg:{generations.SCHEMA}:content:page:*")) == len(CONTENT_PAGES)
+    assert len(redis_keys(f"*cg:{generations.SCHEMA}:content:en:page:*")) == len(CONTENT_PAGES)
 
 
 def test_a_page_without_campaign_values_carries_none(client):
@@ -371,7 +376,7 @@ def test_a_read_racing_an_admin_save_never_keeps_the_old_questionnaire():
         # What a concurrent request does meanwhile: it cannot see the uncommitted edit
         # (another connection), so it reads and caches the questionnaire as it was.
         raced = generations.cached(
-            generations.Family.QUESTIONNAIRE, f"weights:en:{weights.id}", lambda: before
+            generations.Family.QUESTIONNAIRE, f"weights:{weights.id}", lambda: before
         )
         assert raced.questions[0].choices[0].text != "Freshly edited answer"
 

@@ -11,7 +11,6 @@ same rows in every copy, so a quiz scores the same in every language.
 """
 
 from django.db.models import Prefetch
-from modeltranslation.utils import get_language
 
 from certguide import generations
 from wizard.models import Choice, Question, Questionnaire
@@ -62,9 +61,7 @@ def questionnaire_weights(questionnaire_id: int) -> QuestionnaireWeights | None:
         questionnaire = Questionnaire.objects.filter(pk=questionnaire_id).first()
         return None if questionnaire is None else load_weights(questionnaire)
 
-    return generations.cached(
-        generations.Family.QUESTIONNAIRE, f"weights:{get_language()}:{questionnaire_id}", load
-    )
+    return generations.cached(generations.Family.QUESTIONNAIRE, f"weights:{questionnaire_id}", load)
 
 
 def active_weights() -> QuestionnaireWeights | None:
@@ -74,4 +71,4 @@ def active_weights() -> QuestionnaireWeights | None:
         questionnaire = Questionnaire.objects.active().first()
         return None if questionnaire is None else load_weights(questionnaire)
 
-    return generations.cached(generations.Family.QUESTIONNAIRE, f"active:{get_language()}", load)
+    return generations.cached(generations.Family.QUESTIONNAIRE, "active", load)

@@ -23,7 +23,6 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
-from modeltranslation.utils import get_language
 
 from certguide import generations
 from certguide.campaign import UTM_KEYS
@@ -279,12 +278,12 @@ def step_page(request: HttpRequest, attempt: Attempt, number: int, urls: QuizUrl
         # The same question, buttons and picked answers render the same HTML for every
         # visitor (the CSRF token and the form's action are outside it, in the page): crispy
         # runs once per edit. Back and "See my result" depend on the position on the path,
-        # which differs between paths, so they are part of the name, as is the language of
-        # the answers' texts and the buttons.
+        # which differs between paths, so they are part of the name (the language is in
+        # every name certguide.generations keeps).
         buttons = f"{'back' if number > 1 else 'first'}-{'last' if number == total else 'next'}"
         answers = generations.cached(
             generations.Family.QUESTIONNAIRE,
-            f"answers:{get_language()}:{question.id}:{buttons}:{','.join(sorted(picked))}",
+            f"answers:{question.id}:{buttons}:{','.join(sorted(picked))}",
             lambda: render_to_string("wizard/step.html#answers", {"form": form}),
         )
     return StepPage(
