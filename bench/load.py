@@ -3,6 +3,7 @@
 
     python3 bench/load.py            # 12 s per page at 16 and 64 connections
     python3 bench/load.py --duration 5 --connections 16
+    python3 bench/load.py --only "wizard step GET,lead sign-up POST"   # some pages only
 
 It installs what it needs (`make install`), creates a scratch database (certguide_load),
 migrates and seeds it, starts gunicorn with the production settings (Redis cache,
@@ -403,6 +404,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=12, help="seconds per measurement")
     parser.add_argument("--connections", default="16,64", help="comma-separated")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated page names to measure (the floor and bare Django always are), "
+        'e.g. "wizard step GET,lead sign-up POST"',
+    )
     args = parser.parse_args()
     connection_counts = [int(c) for c in args.connections.split(",")]
 
@@ -474,6 +481,11 @@ def main() -> int:
                 write_script(workdir, "sign-up", signups, method="POST", unique_email=True),
             ),
         ]
+        if args.only:
+            wanted = {"bare Django", "floor", *(name.strip() for name in args.only.split(","))}
+            if unknown := wanted - {name for name, _, _ in scenarios}:
+                sys.exit(f"no such page: {', '.join(sorted(unknown))}")
+            scenarios = [s for s in scenarios if s[0] in wanted]
         # Warm every worker's caches and connections before measuring.
         for _, url, script in scenarios:
             wrk(url, 8, 2, script)
