@@ -10,12 +10,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
@@ -27,6 +29,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from certguide import generations
 from certguide.campaign import UTM_KEYS
 from certguide.content_cache import cached_page
+from certguide.context_processors import site
+from certguide.shell import Hole, PageShell
 from wizard.forms import AnswerForm, StartForm
 from wizard.models import Attempt, Recommendation
 from wizard.questionnaires import active_weights, questionnaire_weights
@@ -298,6 +302,30 @@ def step_page(request: HttpRequest, attempt: Attempt, number: int, urls: QuizUrl
     )
 
 
+# A step page's frame (head, header, language switcher, footer) is the same for everyone:
+# rendered once per process and language, the step's own parts filled in per response.
+STEP_SHELL = PageShell(
+    "wizard/step.html",
+    view_name="wizard:step",
+    url_kwargs={"attempt_id": uuid.UUID, "number": int},
+    context={
+        "form": SimpleNamespace(action=Hole("action"), errors=None),
+        "question": SimpleNamespace(text=Hole("question")),
+        "number": Hole("number"),
+        "total": Hole("total"),
+        "answers": Hole("answers"),
+        "notices": Hole("notices"),
+        "csrf_token": Hole("csrf_token"),
+    },
+)
+
+
+def _notices(request: HttpRequest) -> str:
+    """The messages waiting for this visitor (a step redirected here), as HTML."""
+    waiting = list(messages.get_messages(request))
+    return render_to_string("wizard/_messages.html", {"messages": waiting}) if waiting else ""
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
@@ -311,7 +339,22 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
         if page.notice:
             messages.info(request, str(NOTICES[page.notice]))
         return redirect(page.redirect)
-    return render(request, "wizard/step.html", page.context, status=page.status)
+    context = {**page.context, "notices": _notices(request)}
+    if page.status != 200:  # an answer to correct: the form shows its errors
+        return render(request, "wizard/step.html", context, status=page.status)
+    return HttpResponse(
+        STEP_SHELL.render(
+            site_url=site(request)["SITE_URL"],
+            url_kwargs={"attempt_id": attempt.pk, "number": context["number"]},
+            action=context["form"].action,
+            question=context["question"].text,
+            number=context["number"],
+            total=context["total"],
+            answers=context["answers"],
+            notices=context["notices"],
+            csrf_token=get_token(request),
+        )
+    )
 
 
 # The role pages each outcome points to, by Certification slug (read-only in the admin).
