@@ -271,28 +271,29 @@ def step_page(request: HttpRequest, attempt: Attempt, number: int, urls: QuizUrl
     else:
         stored = attempt.answers.get(str(question.id)) or []
         picked = [str(i) for i in stored] if isinstance(stored, list) else []
-        form = AnswerForm(
-            initial={
-                "question": question.id,
-                "choices": picked if question.multiple else (picked[0] if picked else None),
-            },
-            **form_kwargs,
-        )
         status = 200
         # The same question, buttons and picked answers render the same HTML for every
-        # visitor (the CSRF token and the form's action are outside it, in the page): crispy
-        # runs once per edit. Back and "See my result" depend on the position on the path,
-        # which differs between paths, so they are part of the name (the language is in
-        # every name certguide.generations keeps).
+        # visitor (the CSRF token and the form's action are outside it, in the page): the
+        # form is built and crispy runs once per edit. Back and "See my result" depend on
+        # the position on the path, which differs between paths, so they are part of the
+        # name (the language is in every name certguide.generations keeps).
         buttons = f"{'back' if number > 1 else 'first'}-{'last' if number == total else 'next'}"
+        initial = {
+            "question": question.id,
+            "choices": picked if question.multiple else (picked[0] if picked else None),
+        }
         answers = generations.cached(
             generations.Family.QUESTIONNAIRE,
             f"answers:{question.id}:{buttons}:{','.join(sorted(picked))}",
-            lambda: render_to_string("wizard/step.html#answers", {"form": form}),
+            lambda: render_to_string(
+                "wizard/step.html#answers", {"form": AnswerForm(initial=initial, **form_kwargs)}
+            ),
         )
+        form = None  # nothing to correct
     return StepPage(
         context={
             "form": form,
+            "action": form_kwargs["action"],
             "question": question,
             "number": number,
             "total": total,
@@ -309,7 +310,8 @@ STEP_SHELL = PageShell(
     view_name="wizard:step",
     url_kwargs={"attempt_id": uuid.UUID, "number": int},
     context={
-        "form": SimpleNamespace(action=Hole("action"), errors=None),
+        "form": None,
+        "action": Hole("action"),
         "question": SimpleNamespace(text=Hole("question")),
         "number": Hole("number"),
         "total": Hole("total"),
@@ -329,8 +331,9 @@ def _notices(request: HttpRequest) -> str:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
-    attempt = Attempt.objects.filter(pk=attempt_id).first()
-    if attempt is None:
+    try:
+        attempt = Attempt.objects.get(pk=attempt_id)
+    except Attempt.DoesNotExist:
         return _not_found(request)
     page = step_page(request, attempt, number, SITE_URLS)
     if page.unavailable:
@@ -346,7 +349,7 @@ def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpRespon
         STEP_SHELL.render(
             site_url=site(request)["SITE_URL"],
             url_kwargs={"attempt_id": attempt.pk, "number": context["number"]},
-            action=context["form"].action,
+            action=context["action"],
             question=context["question"].text,
             number=context["number"],
             total=context["total"],

@@ -38,7 +38,8 @@ def shelled(monkeypatch):
 def full_render(request, values: dict, language: str) -> str:
     """The step template rendered whole, by the template engine, with the same values."""
     context = {
-        "form": SimpleNamespace(action=values["action"], errors=None),
+        "form": None,
+        "action": values["action"],
         "question": SimpleNamespace(text=values["question"]),
         **{name: values[name] for name in ("number", "total", "answers", "notices")},
         "csrf_token": values["csrf_token"],
