@@ -12,8 +12,10 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_tasks_db import DatabaseBackend
 
 from certguide.campaign import Tracking, has_control_characters
 from leads.email_address import mailbox, normalise_email
@@ -57,10 +59,11 @@ OWED_MAIL_FIELDS = ["mail_state", "mail_kind", "mail_attempts", "mail_due_at", "
 
 
 def _owe_mail(*, lead: Lead, kind: MailKind, now: datetime) -> list[str]:
-    """Mark `lead` as owed `kind`, for the caller to save in its transaction; return the
-    fields to save. The owed mail is the truth: it stays owed until a sender has handed it
-    to the mail server. Once the transaction commits, a task nudges a sender; if the
-    process dies first, or the worker dies mid-send, send_pending_emails finds it owed.
+    """Mark `lead` as owed `kind`, for the caller to save in its transaction and then
+    announce (`_announce_owed_mail`); return the fields to save. The owed mail is the
+    truth: it stays owed until a sender has handed it to the mail server. A task nudges a
+    sender; if it is never run, or the worker dies mid-send, send_pending_emails finds the
+    mail owed.
 
     One slot per lead: the newest mail replaces one still owed (only it fits the lead's
     state now) and voids any claim on it, so a sender still busy with the old one cannot
@@ -71,13 +74,23 @@ def _owe_mail(*, lead: Lead, kind: MailKind, now: datetime) -> list[str]:
     lead.mail_attempts = 0
     lead.mail_due_at = lead.mail_requested_at = now
     lead.mail_claim = None
-    # Read lead.pk at commit time: a new lead has none until it is inserted.
-    transaction.on_commit(lambda: _announce_owed_mail(lead_id=lead.pk))
     return [*OWED_MAIL_FIELDS, "mail_requested_at"]
 
 
 def _announce_owed_mail(*, lead_id: int) -> None:
-    mail_owed.send(sender=Lead, lead_id=lead_id)
+    """Nudge a sender for the mail just owed to this lead (the `mail_owed` signal), from
+    inside the transaction that saved it.
+
+    On the database task backend the nudge's task row is written in that transaction: it
+    commits with the owed mail (an outbox, like integrations' events) and costs the
+    visitor's sign-up no commit of its own, so a sign-up waits for one flush to disk, not
+    two. Other backends are nudged once the transaction commits, so the immediate one
+    never sends what might still roll back.
+    """
+    if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):  # leads.tasks'
+        mail_owed.send(sender=Lead, lead_id=lead_id)
+    else:
+        transaction.on_commit(lambda: mail_owed.send(sender=Lead, lead_id=lead_id))
 
 
 def _mailed_recently(lead: Lead) -> bool:
@@ -207,6 +220,8 @@ def lead_subscribe(
             if may_mail:
                 _owe_mail(lead=lead, kind=MailKind.CONFIRMATION, now=now)
             lead.save(force_insert=True)
+            if may_mail:
+                _announce_owed_mail(lead_id=lead.pk)
         return lead
     except IntegrityError:
         pass  # Someone (maybe a concurrent request) holds this address: update that row.
@@ -236,6 +251,7 @@ def lead_subscribe(
             lead.signup_round += 1
             lead.pending_signup = {"round": lead.signup_round, **details}
         lead.save(update_fields=["signup_round", "pending_signup", *owed])
+        _announce_owed_mail(lead_id=lead.pk)
     return lead
 
 
@@ -281,6 +297,7 @@ def lead_confirm(*, lead: Lead) -> Lead:
             locked.confirmed_at = now
         _owe_mail(lead=locked, kind=MailKind.MATERIALS, now=now)
         locked.save()
+        _announce_owed_mail(lead_id=locked.pk)
         # For integrations: a lead confirmed (again), or its confirmed details changed.
         if not was_confirmed:
             lead_confirmed.send(sender=Lead, lead=locked)
@@ -318,6 +335,7 @@ def lead_request_materials(*, lead: Lead) -> None:
         if lead.status == Lead.Status.CONFIRMED and not _mailed_recently(lead):
             owed = _owe_mail(lead=lead, kind=MailKind.MATERIALS, now=timezone.now())
             lead.save(update_fields=owed)
+            _announce_owed_mail(lead_id=lead.pk)
 
 
 def _announce_forgotten(*, pks: list[int]) -> None:
@@ -562,5 +580,5 @@ def lead_mail_retry(*, leads: QuerySet[Lead]) -> int:
             mail_state=Lead.MailState.OWED, mail_attempts=0, mail_due_at=timezone.now()
         )
         for lead_id in ids:
-            transaction.on_commit(lambda lead_id=lead_id: _announce_owed_mail(lead_id=lead_id))
+            _announce_owed_mail(lead_id=lead_id)
     return retried

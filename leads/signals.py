@@ -15,8 +15,10 @@ lead_unsubscribed = Signal()
 # leads=list[Lead], about to be deleted (a GDPR erase or the purge), a batch at a time so
 # a receiver can do its work in a few queries however many leads go.
 leads_erased = Signal()
-# lead_id=int, sent once the transaction that made a mail owed to that lead has committed
-# (unlike the others, after the commit: a rollback owes nothing). leads.tasks listens
-# (connected in LeadsConfig.ready()) and queues a sender, so tasks import services and
-# never the other way round.
+# lead_id=int: a mail is owed to that lead. Sent inside the transaction that owes it when
+# the task queue is in the database (the queued task then commits or rolls back with it),
+# else once that transaction has committed (a rollback owes nothing); see
+# leads.services._announce_owed_mail. leads.tasks listens (connected in
+# LeadsConfig.ready()) and queues a sender, so tasks import services and never the other
+# way round.
 mail_owed = Signal()

@@ -1,4 +1,4 @@
-"""Mail tasks: a nudge to send what a lead is owed once the owing transaction commits.
+"""Mail tasks: a nudge to send what a lead is owed, queued with the owing transaction.
 
 The owed mail is recorded on the lead (leads.services), which announces it with the
 `leads.signals.mail_owed` signal; `nudge_sender` (connected in LeadsConfig.ready())

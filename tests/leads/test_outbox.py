@@ -326,3 +326,46 @@ def test_a_failure_is_recorded_without_the_control_characters_it_came_with(setti
     lead.refresh_from_db()
     assert lead.last_email_error == "ConnectionResetError: gone away[31m"
     assert lead.last_emailed_at is None
+
+
+DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_on_the_database_queue_the_nudge_commits_with_the_sign_up(
+    settings, django_capture_on_commit_callbacks
+):
+    """The task row is written in the sign-up's transaction: nothing is left for after the
+    commit, so a sign-up waits for one flush to disk, not two."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_QUEUE
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        lead = lead_subscribe(email="ada@example.com", consent_version="v1")
+    assert callbacks == []
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [lead.pk]
+
+
+def test_on_the_database_queue_a_rolled_back_sign_up_leaves_no_nudge(settings):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_QUEUE
+
+    @transaction.atomic
+    def sign_up_then_fail() -> None:
+        lead_subscribe(email="ada@example.com", consent_version="v1")
+        raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        sign_up_then_fail()
+    assert not Lead.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_on_other_queues_the_nudge_waits_for_the_commit(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        lead_subscribe(email="ada@example.com", consent_version="v1")
+    assert len(callbacks) == 1
+    assert mailoutbox == []  # the immediate backend sends nothing that could roll back
