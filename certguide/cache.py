@@ -181,6 +181,24 @@ class TolerantRedisCache(BaseCache):
             # What incr() says for a missing key: callers already handle it.
             raise ValueError(f"Key '{key}' not found (cache unavailable).") from error
 
+    def count_many(self, periods: dict[str, int], version: int | None = None) -> dict[str, int]:
+        """Count one hit in each counter (key -> seconds it lives after its first hit) and
+        return the new counts, in one round trip; {} when Redis cannot answer.
+
+        INCR makes a missing counter at 1 and EXPIRE ... NX gives it its lifetime only
+        then, both in one MULTI, so a counter can neither miss its expiry nor live on."""
+        made = {key: self.make_and_validate_key(key, version=version) for key in periods}
+        pipe = self._client.pipeline(transaction=True)
+        for key, seconds in periods.items():
+            pipe.incr(made[key])
+            pipe.expire(made[key], seconds, nx=True)
+        try:
+            replies = pipe.execute()
+        except redis.RedisError as error:
+            self._failed(error)
+            return {}
+        return dict(zip(periods, replies[::2], strict=True))
+
     def clear(self) -> None:
         """Everything this cache stored: the keys under its KEY_PREFIX when it has one (the
         database may be shared), else the whole database."""

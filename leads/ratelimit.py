@@ -52,30 +52,40 @@ def client_key(request: HttpRequest) -> str:
     return salted_hmac("leads.ratelimit", network, algorithm="sha256").hexdigest()[:32]
 
 
-def _hit(key: str, limit: int, period: int, now: float) -> int | None:
-    """Count one request in the current window; seconds to wait if over the limit."""
-    window = int(now // period)
-    cache_key = f"leads:signup:{period}:{window}:{key}"
-    # add() is atomic and a no-op when the counter exists; incr() is atomic on Redis.
-    cache.add(cache_key, 0, timeout=period + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        # The counter expired between add() and incr(): this is the window's first hit.
-        cache.set(cache_key, 1, timeout=period + 1)
-        count = 1
-    if count > limit:
-        return max(1, int((window + 1) * period - now))
-    return None
+def _count(periods: dict[str, int]) -> dict[str, int]:
+    """Count one hit in each counter (key -> seconds it lives); the new counts.
+
+    On Redis (certguide.cache) every counter in one round trip; on other caches add()
+    then incr() each, both atomic. A counter the cache cannot keep counts as a first hit:
+    the limits fail open, the cache being down is no reason to refuse sign-ups."""
+    if hasattr(cache, "count_many"):
+        counts = cache.count_many(periods)
+        return {key: counts.get(key, 1) for key in periods}
+    counts = {}
+    for key, seconds in periods.items():
+        cache.add(key, 0, timeout=seconds)
+        try:
+            counts[key] = cache.incr(key)
+        except ValueError:
+            # The counter expired between add() and incr(): this is the window's first hit.
+            cache.set(key, 1, timeout=seconds)
+            counts[key] = 1
+    return counts
 
 
 def signup_retry_after(request: HttpRequest) -> int | None:
     """Count a sign-up post; None when allowed, else the seconds until it would be."""
     key = client_key(request)
     now = time.time()
+    limits = []  # (counter key, limit, period, window); one counter per period
+    for rate in (settings.SIGNUP_RATE_LIMIT, settings.SIGNUP_DAILY_LIMIT):
+        limit, period = parse_rate(rate)
+        window = int(now // period)
+        limits.append((f"leads:signup:{period}:{window}:{key}", limit, period, window))
+    counts = _count({name: period + 1 for name, _, period, _ in limits})
     waits = [
-        wait
-        for rate in (settings.SIGNUP_RATE_LIMIT, settings.SIGNUP_DAILY_LIMIT)
-        if (wait := _hit(key, *parse_rate(rate), now)) is not None
+        max(1, int((window + 1) * period - now))
+        for name, limit, period, window in limits
+        if counts[name] > limit
     ]
     return max(waits) if waits else None

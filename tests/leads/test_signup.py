@@ -336,3 +336,26 @@ def test_the_rate_limit_counts_ipv6_clients_by_their_64(rf, one, same_client):
 
     assert key == client_key(rf.post(SIGNUP, REMOTE_ADDR=same_client))
     assert key != client_key(rf.post(SIGNUP, REMOTE_ADDR="2001:db8:1:3::1"))
+
+
+def test_on_redis_each_client_is_limited_by_its_own_counters(settings, real_redis, visitors):
+    """Two people sign up in turn on the production cache: each gets its own limit, and
+    every counter expires with its window (one that never expired would block for good)."""
+    settings.SIGNUP_RATE_LIMIT = "2/m"
+    people = visitors(2)
+    for n, person in enumerate(people):
+        person.client.defaults["REMOTE_ADDR"] = f"203.0.113.{n + 1}"
+        person.get(SIGNUP)
+    statuses = {person: [] for person in people}
+    for n in range(3):
+        for person in people:
+            response = person.submit(SIGNUP, signup_data(email=f"{person.name[-1]}{n}@example.com"))
+            statuses[person].append(response.status_code)
+    assert list(statuses.values()) == [[302, 302, 429]] * 2
+    assert Lead.objects.count() == 4
+
+    counters = list(real_redis._client.scan_iter(match=f"{real_redis.key_prefix}:*leads:signup:*"))
+    assert len(counters) == 4  # a minute and a day for each of the two
+    lifetimes = {key: real_redis._client.ttl(key) for key in counters}
+    assert all(0 < seconds <= 86_401 for seconds in lifetimes.values()), lifetimes
+    assert sorted(int(real_redis._client.get(key)) for key in counters) == [3, 3, 3, 3]
