@@ -113,24 +113,38 @@ def _may_send_confirmation(*, email: str, now: datetime) -> bool:
     had CONFIRMATIONS_PER_MAILBOX in this window.
 
     Counted in the database (the cache may be down) per mailbox, so jane+1@, Jane@ and
-    j.ane@gmail.com share one count. The row is locked for the rest of the caller's
-    transaction: two sign-ups at once cannot both take the last mail.
+    j.ane@gmail.com share one count, in one statement: an upsert that starts the
+    mailbox's window, starts it again once it is over, or counts one more (a refused
+    mail counts as one over the limit, never further). Its row stays locked for the rest
+    of the caller's transaction: two sign-ups at once cannot both take the last mail.
+    Windows long over are forgotten by lead_purge_unconfirmed.
     """
     recipient = salted_hmac("leads.mailbox", mailbox(email), algorithm="sha256").hexdigest()
-    # Insert-if-missing needs no savepoint; the lock then makes the count exact.
-    RecipientMailCount.objects.bulk_create(
-        [RecipientMailCount(recipient=recipient, window_start=now)], ignore_conflicts=True
-    )
-    counter = RecipientMailCount.objects.select_for_update().get(recipient=recipient)
-    if now - counter.window_start >= CONFIRMATION_WINDOW:
-        counter.window_start, counter.count = now, 0
-        # Now and then (when a window ends), forget the windows long over for everyone.
-        RecipientMailCount.objects.filter(window_start__lt=now - 2 * CONFIRMATION_WINDOW).delete()
-    if counter.count >= CONFIRMATIONS_PER_MAILBOX:
-        return False
-    counter.count += 1
-    counter.save(update_fields=["window_start", "count"])
-    return True
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(RecipientMailCount._meta.db_table)
+    started = connection.ops.adapt_datetimefield_value(now)
+    over = connection.ops.adapt_datetimefield_value(now - CONFIRMATION_WINDOW)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (recipient, window_start, count) VALUES (%s, %s, 1)
+            ON CONFLICT (recipient) DO UPDATE SET
+                count = CASE
+                    WHEN {table}.window_start <= %s THEN 1
+                    WHEN {table}.count < %s THEN {table}.count + 1
+                    ELSE %s
+                END,
+                window_start = CASE
+                    WHEN {table}.window_start <= %s THEN excluded.window_start
+                    ELSE {table}.window_start
+                END
+            RETURNING count
+            """,  # noqa: S608 - the table name is our own, every value a parameter
+            [recipient, started, over, CONFIRMATIONS_PER_MAILBOX,
+             CONFIRMATIONS_PER_MAILBOX + 1, over],
+        )  # fmt: skip
+        (count,) = cursor.fetchone()
+    return count <= CONFIRMATIONS_PER_MAILBOX
 
 
 def _new_details(
@@ -453,9 +467,11 @@ def leads_export(
 
 
 def lead_purge_unconfirmed(*, older_than: timedelta) -> int:
-    """Forget pending leads whose last sign-up is older than `older_than`; how many."""
-    cutoff = timezone.now() - older_than
-    return leads_forget(leads=Lead.objects.pending().filter(consent_at__lt=cutoff))
+    """Forget pending leads whose last sign-up is older than `older_than`, and the mail
+    counts of mailboxes whose window is long over; how many leads."""
+    now = timezone.now()
+    RecipientMailCount.objects.filter(window_start__lt=now - 2 * CONFIRMATION_WINDOW).delete()
+    return leads_forget(leads=Lead.objects.pending().filter(consent_at__lt=now - older_than))
 
 
 # --- sending what is owed (the design is in docs/deploy.md, "Mail delivery") -----------

@@ -250,3 +250,32 @@ def test_services_never_import_the_task_module():
         elif isinstance(node, ast.ImportFrom):
             imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
     assert "leads.tasks" not in imported
+
+
+def test_one_mailbox_gets_three_confirmations_an_hour_whatever_the_spelling(committed, mailoutbox):
+    from leads.models import RecipientMailCount
+    from tests.leads.conftest import later
+
+    spellings = ["jane@gmail.com", "Jane@gmail.com", "j.ane+quiz@gmail.com", "JANE@gmail.com"]
+    for n, email in enumerate([*spellings, "jane@gmail.com"]):
+        # Each asks for something new (a first name), so each wants a confirmation mail.
+        subscribe(committed, email=email, first_name=f"Jane {n}")
+    assert len(mailoutbox) == 3
+    assert RecipientMailCount.objects.get().count == 4  # refused ones count once over
+
+    with later(timedelta(minutes=61)):
+        subscribe(committed, email="jane@gmail.com", first_name="Jane again")
+    assert len(mailoutbox) == 4  # a new window
+    assert RecipientMailCount.objects.get().count == 1
+
+
+def test_purge_forgets_mail_counts_whose_window_is_long_over(committed):
+    from leads.models import RecipientMailCount
+    from leads.services import lead_purge_unconfirmed
+    from tests.leads.conftest import later
+
+    subscribe(committed, email="old@example.com")
+    with later(timedelta(minutes=150)):
+        subscribe(committed, email="new@example.com")
+        lead_purge_unconfirmed(older_than=timedelta(days=30))
+    assert RecipientMailCount.objects.count() == 1
