@@ -403,7 +403,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=12, help="seconds per measurement")
     parser.add_argument("--connections", default="16,64", help="comma-separated")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (GUNICORN_THREADS; more than 1 makes them gthread workers)",
+    )
     parser.add_argument(
         "--only",
         default="",
@@ -422,6 +428,7 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="certguide-load-")
     env = production_env(port)
     env["GUNICORN_WORKERS"] = str(args.workers)
+    env["GUNICORN_THREADS"] = str(args.threads)
     env["DJANGO_STATIC_ROOT"] = os.path.join(workdir, "static")
 
     psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
