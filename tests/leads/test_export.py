@@ -3,6 +3,7 @@ import datetime as dt
 import io
 import sys
 import unicodedata
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,8 +11,10 @@ from django.db import connection
 
 from leads.export import (
     BOM,
+    COLUMNS,
     FORMULA_TRIGGERS,
     SKIPPED_CATEGORIES,
+    TEXT,
     LeadsCsv,
     export_filename,
     header_chunk,
@@ -151,6 +154,34 @@ def test_lead_without_attempt_has_empty_scores_and_times():
     [row] = parse(export_bytes(Lead.objects.all()))
 
     assert row["csm_score"] == row["cspo_score"] == row["confirmed_at"] == row["outcome"] == ""
+
+
+BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
+# (a moment as some code might hand it to the ORM, the export's cell for it)
+MOMENTS = [
+    (dt.datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=dt.UTC), "2026-03-29T01:59:59Z"),
+    (dt.datetime(2026, 3, 29, 3, 30, tzinfo=BERLIN), "2026-03-29T01:30:00Z"),  # summer time
+    # The hour Berlin lives twice when its clocks go back: the first time, and the second.
+    (dt.datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN), "2026-10-25T00:30:00Z"),
+    (dt.datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=BERLIN), "2026-10-25T01:30:00Z"),
+    (dt.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NEW_YORK), "2026-11-01T06:30:00Z"),
+    (dt.datetime(2026, 6, 1, 23, 59, 59, tzinfo=ZoneInfo("Asia/Kolkata")), "2026-06-01T18:29:59Z"),
+    (
+        dt.datetime(2026, 1, 1, 0, 0, 0, 500000, tzinfo=ZoneInfo("Pacific/Chatham")),
+        "2025-12-31T10:15:00Z",
+    ),
+    (dt.datetime(2024, 2, 29, 23, 59, 59, tzinfo=dt.UTC), "2024-02-29T23:59:59Z"),
+    (dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC), "1969-12-31T23:59:59Z"),
+]
+
+
+@pytest.mark.parametrize(("moment", "cell"), MOMENTS)
+def test_times_are_utc_to_the_second_whatever_zone_they_came_in(moment, cell):
+    make_lead(consent_at=moment, confirmed_at=moment, created_at=moment)
+
+    [row] = parse(export_bytes(Lead.objects.all()))
+
+    assert row["consent_at"] == row["confirmed_at"] == row["created_at"] == cell
 
 
 @pytest.mark.parametrize("name", ["Zoë Ångström", "李小龍", "Сергей", "Ñandú 🎓"])
@@ -371,6 +402,67 @@ def test_copy_and_orm_paths_write_identical_files():
 
     assert copy_output == orm_bytes(leads)
     assert len(parse(copy_output)) == len(values)
+
+
+# Values that are awkward for CSV, for the formula check, or for COPY's own conventions.
+AWKWARD = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+44 20",
+    "-5",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    "\uff1d1",
+    "\u200b=1",
+    "\u00a8=1",  # NFKC makes it a space and an accent: not a formula
+    'q"q',
+    '"',
+    "a,b",
+    "x\ny",
+    "x\r\ny",
+    "\n",
+    "\r",
+    "",
+    " ",
+    "\u200b",
+    "Zoë",
+    "李小龍",
+    "🎓",
+    "e\u0301",
+    "\u202eevil",
+    "\\N",
+    "\\.",
+    "'",
+    "NULL",
+]
+LEAD_TEXT_FIELDS = [
+    Lead._meta.get_field(path) for _, path, kind in COLUMNS if kind == TEXT and path != "email"
+]
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.parametrize("block_rows", [1, None], ids=["a block per row", "one block"])
+def test_copy_and_orm_paths_agree_on_awkward_values_in_every_column(monkeypatch, block_rows):
+    if block_rows:
+        monkeypatch.setattr("leads.export.COPY_BLOCK_ROWS", block_rows)
+    attempt = make_attempt(csm_score=0, cspo_score=100, outcome="BOTH")
+    for n, value in enumerate(AWKWARD):
+        moment, _ = MOMENTS[n % len(MOMENTS)]
+        make_lead(
+            email=f"{value}.{n}@example.com",
+            **{field.name: value[: field.max_length] for field in LEAD_TEXT_FIELDS},
+            attempt=attempt if n % 2 else None,
+            consent_at=moment,
+            created_at=moment,
+            confirmed_at=moment if n % 3 else None,
+        )
+    leads = Lead.objects.all()
+
+    copy_output = export_bytes(leads)
+
+    assert copy_output == orm_bytes(leads)
+    assert len(parse(copy_output)) == len(AWKWARD)
 
 
 @pytest.mark.postgres
