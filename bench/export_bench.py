@@ -1,7 +1,8 @@
 """Benchmark of the leads CSV export on PostgreSQL.
 
 In one run, on a database of its own (dropped and created again at the start, dropped
-at the end unless --keep):
+at the end unless --keep; with --reuse, one that already holds the largest size is kept
+and measured at that size alone):
 
 1. migrates it, then fills it by COPY with 100k leads (and half as many wizard
    attempts, which the export joins for the scores);
@@ -22,6 +23,7 @@ Run from the project root, with PostgreSQL reachable:
     python3 bench/export_bench.py
     python3 bench/export_bench.py --server postgres://postgres@127.0.0.1:5432 \\
         --sizes 100000 1000000 --repeat 3 --keep
+    python3 bench/export_bench.py --database certguide_bench --reuse --keep  # filled before
 """
 
 import argparse
@@ -145,6 +147,14 @@ def recreate_database(server: str, name: str) -> None:
 def drop_database(server: str, name: str) -> None:
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def lead_count(database_url: str) -> int | None:
+    try:
+        with psycopg.connect(database_url) as conn:
+            return conn.execute("SELECT count(*) FROM leads_lead").fetchone()[0]
+    except psycopg.Error:
+        return None
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -290,7 +300,9 @@ def superuser_session(env: dict[str, str]) -> tuple[str, str]:
         "from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY\n"
         "from django.contrib.auth.models import User\n"
         "from django.contrib.sessions.backends.db import SessionStore\n"
-        "user = User.objects.create_superuser('bench', 'bench@example.com', 'bench-pass-123')\n"
+        "user = User.objects.filter(username='bench').first() or User.objects.create_superuser(\n"
+        "    'bench', 'bench@example.com', 'bench-pass-123'\n"
+        ")\n"
         "s = SessionStore()\n"
         "s[SESSION_KEY] = str(user.pk)\n"
         "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
@@ -441,6 +453,11 @@ def main() -> None:
     parser.add_argument("--database", default="certguide_bench")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure; medians")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database if it holds the largest size; measure at that size alone",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     sizes = sorted(args.sizes)
@@ -450,17 +467,23 @@ def main() -> None:
     # Production settings name static files from a manifest: the admin pages need it.
     env["DJANGO_STATIC_ROOT"] = str(workdir / "static")
     try:
-        log(f"recreating {args.database}")
-        recreate_database(args.server, args.database)
+        results, filled = [], 0
+        if args.reuse and lead_count(database_url) == sizes[-1]:
+            log(f"reusing {args.database} with {sizes[-1]:,} leads")
+            filled = sizes[-1]
+            sizes = [filled]
+        else:
+            log(f"recreating {args.database}")
+            recreate_database(args.server, args.database)
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
-        results, filled = [], 0
         for size in sizes:
-            log(f"filling to {size:,} leads by COPY")
-            started = time.perf_counter()
-            fill(database_url, filled, size - filled)
-            filled = size
-            log(f"filled in {time.perf_counter() - started:.1f} s; measuring")
+            if size > filled:
+                log(f"filling to {size:,} leads by COPY")
+                started = time.perf_counter()
+                fill(database_url, filled, size - filled)
+                filled = size
+                log(f"filled in {time.perf_counter() - started:.1f} s; measuring")
             results.append(measure(env, database_url, workdir, size, args.repeat))
             log(f"{results[-1]}")
         log("admin export over HTTP")
