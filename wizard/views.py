@@ -331,9 +331,8 @@ def _notices(request: HttpRequest) -> str:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def step(request: HttpRequest, attempt_id: uuid.UUID, number: int) -> HttpResponse:
-    try:
-        attempt = Attempt.objects.get(pk=attempt_id)
-    except Attempt.DoesNotExist:
+    attempt = Attempt.objects.by_id(attempt_id)
+    if attempt is None:
         return _not_found(request)
     page = step_page(request, attempt, number, SITE_URLS)
     if page.unavailable:

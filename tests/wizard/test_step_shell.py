@@ -133,3 +133,26 @@ def test_the_shell_holds_nothing_of_any_visitor(seeded_questionnaire, visitors):
         assert str(attempt.pk) not in kept
     assert "Was gibt Ihnen" not in unescape(kept)
     assert "What energises" not in unescape(kept)
+
+
+def test_a_step_costs_one_query_once_the_questionnaire_is_cached(
+    seeded_questionnaire, visitors, django_assert_num_queries
+):
+    first, second = visitors(2)
+    first.get(start(first, ""))  # the questionnaire and the answers' HTML are cached now
+    url = start(second, "")
+    with django_assert_num_queries(1):  # the attempt
+        assert second.get(url).status_code == 200
+
+
+def test_the_attempt_read_by_id_is_the_row_the_orm_reads(seeded_questionnaire):
+    import uuid
+
+    attempt = Attempt.objects.create(
+        questionnaire=seeded_questionnaire, answers={"1": [2]}, path=[1, 3], utm_source="x"
+    )
+    read = Attempt.objects.by_id(attempt.pk)
+    expected = Attempt.objects.get(pk=attempt.pk)
+    fields = [f.attname for f in Attempt._meta.concrete_fields]
+    assert [getattr(read, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert Attempt.objects.by_id(uuid.uuid4()) is None
