@@ -186,19 +186,23 @@ class AttemptQuerySet(models.QuerySet):
 
 
 class AttemptManager(models.Manager.from_queryset(AttemptQuerySet)):
-    # The SQL of by_id(), compiled once per database alias.
-    _by_id_sql: dict[str, str] = {}
+    # The SQL of by_id(), compiled once per database alias and locking.
+    _by_id_sql: dict[tuple[str, bool], str] = {}
 
-    def by_id(self, attempt_id: uuid.UUID) -> "Attempt | None":
-        """The attempt with this id, or None: the quiz reads one on every request.
+    def by_id(self, attempt_id: uuid.UUID, *, for_update: bool = False) -> "Attempt | None":
+        """The attempt with this id, or None: the quiz reads one on every request, and
+        locks it (`for_update`, inside a transaction) to record an answer.
 
         Its SQL is compiled once per database and then run as a raw query with the id as
         its parameter: compiling a queryset costs Django more than the database spends
         running this one (about a third of a quiz step's time)."""
-        sql = self._by_id_sql.get(self.db)
+        key = (self.db, for_update)
+        sql = self._by_id_sql.get(key)
         if sql is None:
-            query = self.get_queryset().filter(pk=uuid.UUID(int=0)).order_by().query
-            sql = self._by_id_sql[self.db] = query.sql_with_params()[0]
+            queryset = self.get_queryset().filter(pk=uuid.UUID(int=0)).order_by()
+            if for_update:
+                queryset = queryset.select_for_update()
+            sql = self._by_id_sql[key] = queryset.query.sql_with_params()[0]
         value = self.model._meta.pk.get_db_prep_value(attempt_id, connections[self.db])
         return next(iter(self.raw(sql, [value])), None)
 

@@ -98,7 +98,9 @@ def attempt_record_answer(
     with every question on it answered completes the attempt in the same transaction. The
     row is locked, so two tabs posting at once cannot overwrite each other's answers.
     """
-    locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    locked = Attempt.objects.by_id(attempt.pk, for_update=True)
+    if locked is None:
+        raise Attempt.DoesNotExist
     if locked.is_completed:
         raise AttemptAlreadyCompleted
     answers = stored_answers(locked)

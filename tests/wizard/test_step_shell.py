@@ -156,3 +156,14 @@ def test_the_attempt_read_by_id_is_the_row_the_orm_reads(seeded_questionnaire):
     fields = [f.attname for f in Attempt._meta.concrete_fields]
     assert [getattr(read, f) for f in fields] == [getattr(expected, f) for f in fields]
     assert Attempt.objects.by_id(uuid.uuid4()) is None
+
+
+def test_recording_an_answer_locks_the_attempt_row(seeded_questionnaire):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    attempt = Attempt.objects.create(questionnaire=seeded_questionnaire)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert Attempt.objects.by_id(attempt.pk, for_update=True) == attempt
+    (read,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert read.endswith("FOR UPDATE") == connection.features.has_select_for_update
