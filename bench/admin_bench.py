@@ -133,6 +133,15 @@ def pages(today: dt.date) -> list[tuple[str, str]]:
         ("filter: UTM campaign", f"{lst}?utm_campaign=campaign-7"),
         ("filter: created, past 7 days", f"{lst}?{week}"),
         ("filters: status + source", f"{lst}?status__exact=confirmed&utm_source=google"),
+        # Other pairs a marketer combines: a value filter with a short one, two short
+        # ones, two value filters.
+        ("filters: status + campaign", f"{lst}?status__exact=confirmed&utm_campaign=campaign-7"),
+        ("filters: outcome + source", f"{lst}?outcome__exact=CSPO&utm_source=google"),
+        ("filters: language + placement", f"{lst}?language__exact=de&placement=compare"),
+        ("filters: status + outcome", f"{lst}?status__exact=confirmed&outcome__exact=CSPO"),
+        ("filters: status + language", f"{lst}?status__exact=confirmed&language__exact=de"),
+        ("filters: placement + source", f"{lst}?placement=compare&utm_source=google"),
+        ("filters: source + campaign", f"{lst}?utm_source=google&utm_campaign=campaign-7"),
         ("date hierarchy: year", f"{lst}?created_at__year={month.year}"),
         (
             "date hierarchy: month",

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
 
 from leads.material_files import check_material_file, file_kind
@@ -164,10 +164,31 @@ class Lead(models.Model):
                 name="leads_lead_mail_failed_idx",
             ),
             # The admin's placement, source and campaign filters: the newest leads with
-            # that value straight from the index, however many leads there are.
-            models.Index(fields=["placement", "-created_at"], name="leads_lead_placement_idx"),
-            models.Index(fields=["utm_source", "-created_at"], name="leads_lead_source_idx"),
-            models.Index(fields=["utm_campaign", "-created_at"], name="leads_lead_campaign_idx"),
+            # that value straight from the index, however many leads there are. The
+            # status, recommendation and language ride along (PostgreSQL's INCLUDE), so a
+            # value filter combined with one of them is counted from the index alone.
+            *(
+                models.Index(
+                    fields=[field, "-created_at"],
+                    include=["status", "outcome", "language"],
+                    name=name,
+                )
+                for field, name in [
+                    ("placement", "leads_lead_placement_idx"),
+                    ("utm_source", "leads_lead_source_idx"),
+                    ("utm_campaign", "leads_lead_campaign_idx"),
+                ]
+            ),
+            # The admin's search for a whole first name (leads.admin.lead): the leads
+            # with that name, newest first, and how many, from the index alone (the
+            # first name itself is included so PostgreSQL may answer from it).
+            models.Index(
+                Lower("first_name"),
+                F("created_at"),
+                F("id"),
+                include=["first_name"],
+                name="leads_lead_first_name_idx",
+            ),
         ]
 
     def __str__(self) -> str:
