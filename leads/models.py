@@ -23,6 +23,10 @@ def validate_material_link(value: str) -> None:
     URLValidator(schemes=["http", "https"])(value)
 
 
+# The admin's value filters (leads.admin.changelist), each with its index's name part.
+VALUE_FILTERS = {"placement": "placement", "utm_source": "source", "utm_campaign": "campaign"}
+
+
 class LeadQuerySet(models.QuerySet):
     def pending(self) -> "LeadQuerySet":
         return self.filter(status=Lead.Status.PENDING)
@@ -165,19 +169,21 @@ class Lead(models.Model):
             ),
             # The admin's placement, source and campaign filters: the newest leads with
             # that value straight from the index, however many leads there are. The
-            # status, recommendation and language ride along (PostgreSQL's INCLUDE), so a
-            # value filter combined with one of them is counted from the index alone.
+            # other list filters' columns ride along (PostgreSQL's INCLUDE), so a value
+            # filter combined with any of them is counted from the index alone, without
+            # an index per combination (docs/performance.md, "Filter pairs").
             *(
                 models.Index(
                     fields=[field, "-created_at"],
-                    include=["status", "outcome", "language"],
-                    name=name,
+                    include=[
+                        "status",
+                        "outcome",
+                        "language",
+                        *(other for other in VALUE_FILTERS if other != field),
+                    ],
+                    name=f"leads_lead_{name}_idx",
                 )
-                for field, name in [
-                    ("placement", "leads_lead_placement_idx"),
-                    ("utm_source", "leads_lead_source_idx"),
-                    ("utm_campaign", "leads_lead_campaign_idx"),
-                ]
+                for field, name in VALUE_FILTERS.items()
             ),
             # The admin's search for a whole first name (leads.admin.lead): the leads
             # with that name, newest first, and how many, from the index alone (the

@@ -26,15 +26,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='lead',
-            index=models.Index(fields=['placement', '-created_at'], include=('status', 'outcome', 'language'), name='leads_lead_placement_idx'),
+            index=models.Index(fields=['placement', '-created_at'], include=('status', 'outcome', 'language', 'utm_source', 'utm_campaign'), name='leads_lead_placement_idx'),
         ),
         migrations.AddIndex(
             model_name='lead',
-            index=models.Index(fields=['utm_source', '-created_at'], include=('status', 'outcome', 'language'), name='leads_lead_source_idx'),
+            index=models.Index(fields=['utm_source', '-created_at'], include=('status', 'outcome', 'language', 'placement', 'utm_campaign'), name='leads_lead_source_idx'),
         ),
         migrations.AddIndex(
             model_name='lead',
-            index=models.Index(fields=['utm_campaign', '-created_at'], include=('status', 'outcome', 'language'), name='leads_lead_campaign_idx'),
+            index=models.Index(fields=['utm_campaign', '-created_at'], include=('status', 'outcome', 'language', 'placement', 'utm_source'), name='leads_lead_campaign_idx'),
         ),
         migrations.AddIndex(
             model_name='lead',
