@@ -133,9 +133,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Fail fast when the server is gone so pages can answer 503 instead of hanging.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
-# Covering indexes (INCLUDE) are PostgreSQL's; SQLite builds the same indexes without the
-# included columns, which is all a development database needs.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+else:
+    # Covering indexes (INCLUDE) are PostgreSQL's; SQLite builds the same indexes without
+    # the included columns, which is all a development database needs.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://certguide")}
