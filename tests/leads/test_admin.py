@@ -189,6 +189,40 @@ def test_changelist_query_count_does_not_grow_with_the_page(admin_client):
     assert large <= 10
 
 
+@pytest.mark.parametrize(
+    "pair",
+    [
+        {"status__exact": "confirmed", "utm_source": "newsletter"},
+        {"placement": "result", "utm_source": "newsletter"},
+        {"status__exact": "confirmed", "language__exact": "en"},
+    ],
+)
+def test_a_filter_pair_keeps_the_list_within_its_query_budget(admin_client, pair):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(reverse(CHANGELIST), pair).status_code == 200
+        return len(captured)
+
+    for n in range(3):
+        make_lead(
+            email=f"p{n}@example.com",
+            status="confirmed",
+            placement="result",
+            utm_source="newsletter",
+        )
+    few = queries()
+    for n in range(3, 60):
+        make_lead(
+            email=f"p{n}@example.com",
+            status="confirmed",
+            placement="result",
+            utm_source="newsletter",
+        )
+
+    # As the unfiltered list, with the bounded count of the pair (and its estimate).
+    assert queries() == few <= 11
+
+
 def test_paginator_counts_exactly_on_a_filtered_queryset(some_leads):
     paginator = EstimatedCountPaginator(Lead.objects.filter(status="confirmed"), 100)
 
