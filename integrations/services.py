@@ -19,6 +19,7 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from certguide.tasks import queued_with_transaction
 from integrations import http
 from integrations.connectors import CONNECTORS, Sent
 from integrations.encryption import encrypt
@@ -64,11 +65,9 @@ def _enqueue_event(event_id: uuid.UUID) -> None:
     caller's transaction: it commits with the event (a true outbox) and costs the
     visitor's request no commit of its own. Other backends queue after the commit, so
     the immediate one never sends what might still roll back."""
-    from django_tasks_db import DatabaseBackend
-
     from integrations.tasks import deliver_event  # tasks import services: import here.
 
-    if isinstance(deliver_event.get_backend(), DatabaseBackend):
+    if queued_with_transaction():
         deliver_event.enqueue(str(event_id))
         return
 

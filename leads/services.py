@@ -12,12 +12,11 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
-from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django_tasks_db import DatabaseBackend
 
 from certguide.campaign import Tracking, has_control_characters
+from certguide.tasks import queued_with_transaction
 from leads.email_address import mailbox, normalise_email
 from leads.export import LeadsCsv
 from leads.mail import MailKind, build_message, mail_awaited
@@ -87,7 +86,7 @@ def _announce_owed_mail(*, lead_id: int) -> None:
     two. Other backends are nudged once the transaction commits, so the immediate one
     never sends what might still roll back.
     """
-    if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):  # leads.tasks'
+    if queued_with_transaction():
         mail_owed.send(sender=Lead, lead_id=lead_id)
     else:
         transaction.on_commit(lambda: mail_owed.send(sender=Lead, lead_id=lead_id))

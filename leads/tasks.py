@@ -11,6 +11,7 @@ from typing import Any
 
 from django.tasks import task
 
+from certguide.tasks import queued_with_transaction
 from leads.services import mail_send_due
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,15 @@ def send_lead_mail(lead_id: int, kind: str = "") -> str:
 
 
 def nudge_sender(sender: Any, *, lead_id: int, **kwargs: Any) -> None:
-    """Queue a sender for the mail just owed to this lead (receiver of `mail_owed`)."""
+    """Queue a sender for the mail just owed to this lead (receiver of `mail_owed`).
+
+    Inside the owing transaction (the database queue) a failure is the transaction's own
+    and is raised with it, as for integrations' events: caught, it would leave the
+    transaction broken and the sign-up failing later with a misleading error. After the
+    commit a failure is logged and the mail stays owed for the sweep."""
+    if queued_with_transaction():
+        send_lead_mail.enqueue(lead_id)
+        return
     try:
         send_lead_mail.enqueue(lead_id)
     except Exception as error:  # The queue is down: the mail stays owed for the sweep.

@@ -369,3 +369,23 @@ def test_on_other_queues_the_nudge_waits_for_the_commit(
         lead_subscribe(email="ada@example.com", consent_version="v1")
     assert len(callbacks) == 1
     assert mailoutbox == []  # the immediate backend sends nothing that could roll back
+
+
+def test_on_the_database_queue_a_failed_nudge_fails_the_sign_up_whole(settings, monkeypatch):
+    """Queued in the sign-up's transaction, the nudge's failure is that transaction's: it
+    is raised (not logged and swallowed, which would leave the transaction broken), and
+    nothing of the sign-up is stored."""
+    from django_tasks_db.models import DBTaskResult
+
+    from leads.tasks import send_lead_mail
+
+    settings.TASKS = DATABASE_QUEUE
+
+    def queue_broken(*args, **kwargs):
+        raise RuntimeError("the task table is missing")
+
+    monkeypatch.setattr(type(send_lead_mail), "enqueue", queue_broken)
+    with pytest.raises(RuntimeError, match="task table"):
+        lead_subscribe(email="ada@example.com", consent_version="v1")
+    assert not Lead.objects.exists()
+    assert not DBTaskResult.objects.exists()
