@@ -171,7 +171,8 @@ class Lead(models.Model):
             # that value straight from the index, however many leads there are. The
             # other list filters' columns ride along (PostgreSQL's INCLUDE), so a value
             # filter combined with any of them is counted from the index alone, without
-            # an index per combination (docs/performance.md, "Filter pairs").
+            # an index per combination (docs/performance.md, "Filter pairs and the
+            # first-name search").
             *(
                 models.Index(
                     fields=[field, "-created_at"],
