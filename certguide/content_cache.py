@@ -56,6 +56,28 @@ class StoredPage:
     modified: float  # when it was rendered (Last-Modified)
     plain: bytes  # `content` with the slots emptied: the common case (no utm_*), once
     gzipped: bytes  # `plain`, gzipped
+    # `headers` with the validators, Cache-Control and Vary of `plain` added: the common
+    # case's whole answer, worked out once instead of on every request.
+    plain_headers: tuple[tuple[str, str], ...]
+    plain_etag: str
+
+    @classmethod
+    def build(cls, content: bytes, headers, *, generation: str, modified: float):
+        plain = fill_campaign(content, {})
+        etag = _etag(generation, plain)
+        probe = HttpResponse()
+        for name, value in headers:
+            probe[name] = value
+        _add_validators(probe, etag=etag, modified=modified)
+        return cls(
+            content=content,
+            headers=tuple(headers),
+            modified=modified,
+            plain=plain,
+            gzipped=gzip.compress(plain, compresslevel=9),
+            plain_headers=tuple(probe.items()),
+            plain_etag=etag,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,26 +148,41 @@ def _etag(generation: str, content: bytes) -> str:
     return f'"{generation[:12]}-{hashlib.blake2b(content, digest_size=8).hexdigest()}"'
 
 
-def _finish(request: HttpRequest, response: HttpResponse, *, generation: str, modified: float):
-    """Validators, shared caching and, when accepted, gzip; or a 304 when the client's copy
-    is current."""
-    etag = _etag(generation, response.content)
+def _add_validators(response: HttpResponse, *, etag: str, modified: float) -> None:
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified)
     response["Cache-Control"] = SHARED_CACHE_CONTROL
     patch_vary_headers(response, ["Accept-Encoding"])
-    if etag in parse_etags(request.headers.get("if-none-match", "")):
-        not_modified = HttpResponseNotModified()
-        for header in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
-            not_modified[header] = response[header]
-        return not_modified
-    return response
+
+
+def _client_has(request: HttpRequest, etag: str) -> bool:
+    return etag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))
+
+
+def _not_modified(response: HttpResponse) -> HttpResponseNotModified:
+    not_modified = HttpResponseNotModified()
+    for header in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
+        not_modified[header] = response[header]
+    return not_modified
+
+
+def _finish(request: HttpRequest, response: HttpResponse, *, generation: str, modified: float):
+    """Validators, shared caching and, when accepted, gzip; or a 304 when the client's copy
+    is current."""
+    etag = _etag(generation, response.content)
+    _add_validators(response, etag=etag, modified=modified)
+    return _not_modified(response) if _client_has(request, etag) else response
+
+
+def _accepts_gzip(request: HttpRequest, content: bytes) -> bool:
+    return (
+        len(content) >= _GZIP_MIN_BYTES
+        and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower()
+    )
 
 
 def _gzip(request: HttpRequest, response: HttpResponse, precompressed: bytes | None = None):
-    if "gzip" not in request.headers.get("accept-encoding", "").lower():
-        return response
-    if len(response.content) < _GZIP_MIN_BYTES:
+    if not _accepts_gzip(request, response.content):
         return response
     response.content = precompressed or gzip.compress(response.content, compresslevel=6)
     response["Content-Encoding"] = "gzip"
@@ -204,13 +241,8 @@ class PageCacheMiddleware:
                 for name, value in response.items()
                 if name.lower() not in _NOT_REPLAYED
             )
-            plain = fill_campaign(render.content, {})
-            stored = StoredPage(
-                content=render.content,
-                headers=headers,
-                modified=modified,
-                plain=plain,
-                gzipped=gzip.compress(plain, compresslevel=9),
+            stored = StoredPage.build(
+                render.content, headers, generation=render.generation, modified=modified
             )
             generations.keep(
                 generations.Family.CONTENT, page_name(request.path), render.generation, stored
@@ -219,13 +251,22 @@ class PageCacheMiddleware:
         return _gzip(request, response) if response.status_code == 200 else response
 
     def _replay(self, request: HttpRequest, stored: StoredPage, generation: str) -> HttpResponse:
-        campaign = campaign_params(request.GET)
-        response = HttpResponse(
-            fill_campaign(stored.content, campaign) if campaign else stored.plain
-        )
-        for name, value in stored.headers:
+        campaign = campaign_params(request.GET) if request.META.get("QUERY_STRING") else {}
+        if campaign:  # the visitor's utm_* values go into the page's links
+            response = HttpResponse(fill_campaign(stored.content, campaign))
+            for name, value in stored.headers:
+                response[name] = value
+            response = _finish(request, response, generation=generation, modified=stored.modified)
+            return _gzip(request, response) if response.status_code == 200 else response
+        # The common case: every header was worked out when the page was stored.
+        zipped = _accepts_gzip(request, stored.plain)
+        response = HttpResponse(stored.gzipped if zipped else stored.plain)
+        for name, value in stored.plain_headers:
             response[name] = value
-        response = _finish(request, response, generation=generation, modified=stored.modified)
-        if response.status_code != 200:
-            return response
-        return _gzip(request, response, None if campaign else stored.gzipped)
+        if _client_has(request, stored.plain_etag):
+            return _not_modified(response)
+        if zipped:
+            response["Content-Encoding"] = "gzip"
+        # A known length spares the server a chunked answer.
+        response["Content-Length"] = str(len(response.content))
+        return response

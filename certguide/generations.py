@@ -46,10 +46,11 @@ from modeltranslation.utils import get_language
 logger = logging.getLogger(__name__)
 
 # Bump when the shape of any value cached through this module changes.
-# 5: texts in English and German (questionnaire keys carry the language; German pages kept
-# before the German copy existed showed the English); 4: stored pages carry their
-# slot-free copy; 3: questions carry their jumps.
-SCHEMA = 5
+# 6: stored pages carry their slot-free copy's headers and ETag; 5: texts in English and
+# German (questionnaire keys carry the language; German pages kept before the German copy
+# existed showed the English); 4: stored pages carry their slot-free copy; 3: questions
+# carry their jumps.
+SCHEMA = 6
 SHARED_TIMEOUT = 60 * 60 * 24
 SHORT_TIMEOUT = 5 * 60
 # What `{% csrf_token %}` and `get_token()` put in a page; never in a shared value.

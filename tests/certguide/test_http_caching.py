@@ -107,6 +107,22 @@ def test_shared_pages_are_gzipped_for_clients_that_accept_it(visit):
     )
 
 
+@pytest.mark.parametrize("encoding", ["gzip", ""])
+def test_a_page_served_early_answers_as_the_rendered_one_did(encoding):
+    headers = {"accept-encoding": encoding}
+    rendered = Client().get("/compare/", headers=headers)
+    early = Client().get("/compare/", headers=headers)
+
+    for response in (rendered, early):
+        body = gzip.decompress(response.content) if encoding else response.content
+        assert b"</html>" in body
+        assert response.headers.get("Content-Encoding", "") == encoding
+    for header in ("ETag", "Last-Modified", "Cache-Control", "Vary", "Content-Type"):
+        assert early.headers[header] == rendered.headers[header], header
+    # Served early, the page says how long it is, so the server need not chunk it.
+    assert int(early.headers["Content-Length"]) == len(early.content)
+
+
 def test_pages_with_a_form_token_are_never_shared_or_compressed():
     response = Client().get("/free-training/", headers={"accept-encoding": "gzip"})
 
