@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -186,8 +187,10 @@ class AttemptQuerySet(models.QuerySet):
 
 
 class AttemptManager(models.Manager.from_queryset(AttemptQuerySet)):
-    # The SQL of by_id(), compiled once per database alias and locking.
+    # The SQL of by_id() and answer_if_unchanged(), compiled once per database alias and
+    # locking or flushing.
     _by_id_sql: dict[tuple[str, bool], str] = {}
+    _answer_sql: dict[tuple[str, bool], str] = {}
 
     def by_id(self, attempt_id: uuid.UUID, *, for_update: bool = False) -> "Attempt | None":
         """The attempt with this id, or None: the quiz reads one on every request, and
@@ -205,6 +208,62 @@ class AttemptManager(models.Manager.from_queryset(AttemptQuerySet)):
             sql = self._by_id_sql[key] = queryset.query.sql_with_params()[0]
         value = self.model._meta.pk.get_db_prep_value(attempt_id, connections[self.db])
         return next(iter(self.raw(sql, [value])), None)
+
+    def answer_if_unchanged(
+        self, attempt: "Attempt", *, answers: dict, path: list, step: int, durable: bool
+    ) -> bool:
+        """Write an answer's new state to the attempt as it was read, in one statement that
+        changes nothing (and says False) if the attempt was written since (its revision)
+        or completed. The attempt in memory is brought up to date.
+
+        Not `durable`: on PostgreSQL the statement's commit does not wait for the disk
+        (`synchronous_commit` off for that transaction only; see
+        wizard.services._commit_without_flush); for a statement of its own, outside any
+        transaction, only: inside one the setting would cover the caller's writes too."""
+        connection = connections[self.db]
+        if not durable and connection.in_atomic_block:
+            raise RuntimeError("an answer written without the flush must be its own transaction")
+        flush = durable or connection.vendor != "postgresql"
+        sql = self._answer_sql.get((self.db, flush))
+        if sql is None:
+            sql = self._answer_sql[(self.db, flush)] = self._compile_answer(connection, flush)
+        fields = {f.name: f for f in self.model._meta.concrete_fields}
+        now = timezone.now()
+        values = [
+            fields[name].get_db_prep_save(value, connection)
+            for name, value in (
+                ("answers", answers),
+                ("path", path),
+                ("step", step),
+                ("updated_at", now),
+                ("id", attempt.pk),
+                ("revision", attempt.revision),
+            )
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            if cursor.rowcount != 1:
+                return False
+        attempt.answers, attempt.path, attempt.step = answers, path, step
+        attempt.updated_at, attempt.revision = now, attempt.revision + 1
+        return True
+
+    def _compile_answer(self, connection, flush: bool) -> str:
+        meta, quote = self.model._meta, connection.ops.quote_name
+        column = {f.name: quote(f.column) for f in meta.concrete_fields}
+        # A one-row derived table, so the setting is made once, before the row is written.
+        no_flush = (
+            ""
+            if flush
+            else " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS quiz_answer"
+        )
+        return (  # our own table and column names, quoted; every value is a parameter
+            f"UPDATE {quote(meta.db_table)} SET {column['answers']} = %s, {column['path']} = %s, "  # noqa: S608
+            f"{column['step']} = %s, {column['updated_at']} = %s, "
+            f"{column['revision']} = {column['revision']} + 1{no_flush} "
+            f"WHERE {column['id']} = %s AND {column['revision']} = %s "
+            f"AND {column['completed_at']} IS NULL"
+        )
 
 
 class Attempt(models.Model):
@@ -225,6 +284,9 @@ class Attempt(models.Model):
     started_at = models.DateTimeField(db_default=Now(), editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # One more on every write of the answers: an answer read, worked out and written
+    # without a lock is written only if nobody wrote the attempt in between.
+    revision = models.IntegerField(default=0, db_default=0, editable=False)
     csm_score = models.PositiveSmallIntegerField("CSM %", null=True, blank=True)
     cspo_score = models.PositiveSmallIntegerField("CSPO %", null=True, blank=True)
     outcome = models.CharField(max_length=4, choices=Recommendation, blank=True, db_index=True)

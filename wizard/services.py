@@ -6,8 +6,9 @@ cookie storage, which would give public pages a session, tie an attempt to one b
 storage instead of its URL (two tabs would mix), and need sticky state across instances.
 """
 
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -80,7 +81,49 @@ def first_unanswered(attempt: Attempt, weights: QuestionnaireWeights) -> int | N
     return None
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class _Answered:
+    """An attempt's state once an answer is recorded."""
+
+    answers: dict[str, list[int]]
+    path: list[int]
+    step: int
+    completes: bool  # every question on the path answered, the last one just now
+
+
+def _answered(
+    attempt: Attempt,
+    weights: QuestionnaireWeights,
+    index: int,
+    choice_ids: Sequence[int],
+    finish: bool,
+) -> _Answered:
+    if attempt.is_completed:
+        raise AttemptAlreadyCompleted
+    answers = stored_answers(attempt)
+    path = route(weights, answers)
+    if not 0 <= index < len(path):
+        raise InvalidAnswer("no such question on this path")
+    reachable = _furthest(path, answers)
+    if index > reachable:
+        raise StepNotReached(reachable)
+    question = path[index]
+    picked = sorted(set(choice_ids))
+    if valid_answer(question, picked) is None:
+        raise InvalidAnswer("those choices do not answer this question")
+
+    answers[question.id] = picked
+    path = route(weights, answers)
+    on_path = {q.id for q in path}
+    unanswered = [q for q in path if valid_answer(q, answers.get(q.id)) is None]
+    return _Answered(
+        answers={str(qid): ids for qid, ids in answers.items() if qid in on_path},
+        path=[q.id for q in path],
+        step=_furthest(path, answers),
+        completes=finish and index == len(path) - 1 and not unanswered,
+    )
+
+
 def attempt_record_answer(
     *,
     attempt: Attempt,
@@ -95,35 +138,55 @@ def attempt_record_answer(
     answers to questions no longer on it (they would neither score nor show), and nothing
     else. ``step`` becomes the position of the first unanswered question on the path.
     With ``finish`` (the Next button, not Back), answering the last question on the path
-    with every question on it answered completes the attempt in the same transaction. The
-    row is locked, so two tabs posting at once cannot overwrite each other's answers.
+    with every question on it answered completes the attempt in the same transaction.
+
+    Two tabs posting at once cannot overwrite each other's answers. The answer is worked
+    out from ``attempt`` as the caller read it and written in one statement that succeeds
+    only if nobody wrote the attempt since (its revision); as a transaction of its own, it
+    does not wait for the disk (see _commit_without_flush). When somebody did write it,
+    when the copy read refuses the answer, or when the answer completes the attempt, the
+    row is locked, read again and written in a transaction.
     """
-    locked = Attempt.objects.by_id(attempt.pk, for_update=True)
+    try:
+        answered = _answered(attempt, weights, index, choice_ids, finish)
+    except WizardError:
+        answered = None  # decided again on the attempt as it is now, below
+    if (
+        answered is not None
+        and not answered.completes
+        and Attempt.objects.answer_if_unchanged(
+            attempt,
+            answers=answered.answers,
+            path=answered.path,
+            step=answered.step,
+            # Inside a caller's transaction the setting would cover the caller's writes.
+            durable=transaction.get_connection().in_atomic_block,
+        )
+    ):
+        return attempt
+    return _record_answer_locked(
+        attempt_id=attempt.pk, weights=weights, index=index, choice_ids=choice_ids, finish=finish
+    )
+
+
+@transaction.atomic
+def _record_answer_locked(
+    *,
+    attempt_id: uuid.UUID,
+    weights: QuestionnaireWeights,
+    index: int,
+    choice_ids: Sequence[int],
+    finish: bool,
+) -> Attempt:
+    locked = Attempt.objects.by_id(attempt_id, for_update=True)
     if locked is None:
         raise Attempt.DoesNotExist
-    if locked.is_completed:
-        raise AttemptAlreadyCompleted
-    answers = stored_answers(locked)
-    path = route(weights, answers)
-    if not 0 <= index < len(path):
-        raise InvalidAnswer("no such question on this path")
-    reachable = _furthest(path, answers)
-    if index > reachable:
-        raise StepNotReached(reachable)
-    question = path[index]
-    picked = sorted(set(choice_ids))
-    if valid_answer(question, picked) is None:
-        raise InvalidAnswer("those choices do not answer this question")
-
-    answers[question.id] = picked
+    answered = _answered(locked, weights, index, choice_ids, finish)
     _commit_without_flush()
-    path = route(weights, answers)
-    on_path = {q.id for q in path}
-    locked.answers = {str(qid): ids for qid, ids in answers.items() if qid in on_path}
-    locked.path = [q.id for q in path]
-    locked.step = _furthest(path, answers)
-    locked.save(update_fields=["answers", "path", "step", "updated_at"])
-    if finish and index == len(path) - 1 and first_unanswered(locked, weights) is None:
+    locked.answers, locked.path, locked.step = answered.answers, answered.path, answered.step
+    locked.revision += 1
+    locked.save(update_fields=["answers", "path", "step", "revision", "updated_at"])
+    if answered.completes:
         return attempt_complete(attempt=locked, weights=weights)
     return locked
 
