@@ -63,8 +63,8 @@ TARGETS = {
 WRK_THREADS = 2
 
 # Every scenario runs through this script, the floor included, so each pays the same Lua
-# cost. VISITORS is one row per visitor (path, Cookie header, form body); wrk's argument
-# is how many of them this run uses (one per connection). Each thread takes every
+# cost. VISITORS is one row per visitor (path, Cookie header, form body); wrk's arguments
+# are how many of them this run uses (one per connection) and a nonce of the run's own. Each thread takes every
 # WRK_THREADS-th visitor and hands them out in turn. response() tallies every status code
 # and done() prints the tally for load.py to read.
 WRK_LUA = """
@@ -80,6 +80,7 @@ end
 
 function init(args)
   local count = tonumber(args[1]) or #visitors
+  nonce = args[2] or "0"
   mine = {{}}
   for i = tid + 1, math.min(count, #visitors), {threads} do
     table.insert(mine, visitors[i])
@@ -100,8 +101,10 @@ request = function()
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     body = visitor.body
     if unique_email then
-      -- A new address per request, so every sign-up is a new lead.
-      body = body .. "&email=load-" .. tid .. "-" .. counter .. "-" .. math.random(1, 1e9)
+      -- A new address per request, so every sign-up is a new lead: the run's own nonce
+      -- (wrk's math.random repeats its sequence from run to run, so a later run would
+      -- sign up the earlier run's addresses again and measure the repeat sign-up).
+      body = body .. "&email=load-" .. nonce .. "-" .. tid .. "-" .. counter
         .. "%40example.com"
     end
   end
@@ -330,7 +333,7 @@ WRK_STATUS = re.compile(r"^STATUS (\d+) (\d+)$", re.M)
 
 def wrk(url: str, connections: int, duration: int, script: str) -> dict:
     cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency"]
-    out = run([*cmd, "--timeout", "5s", "-s", script, url, "--", str(connections)])
+    out = run([*cmd, "--timeout", "5s", "-s", script, url, "--", str(connections), str(time.time_ns())])
     latency = {p: to_ms(v, u) for p, v, u in WRK_LATENCY.findall(out)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
