@@ -64,9 +64,9 @@ WRK_THREADS = 2
 
 # Every scenario runs through this script, the floor included, so each pays the same Lua
 # cost. VISITORS is one row per visitor (path, Cookie header, form body); wrk's arguments
-# are how many of them this run uses (one per connection) and a nonce of the run's own. Each thread takes every
-# WRK_THREADS-th visitor and hands them out in turn. response() tallies every status code
-# and done() prints the tally for load.py to read.
+# are how many of them this run uses (one per connection) and a nonce of the run's own.
+# Each thread takes every WRK_THREADS-th visitor and hands them out in turn. response()
+# tallies every status code and done() prints the tally for load.py to read.
 WRK_LUA = """
 local visitors = {visitors}
 local method = "{method}"
@@ -333,7 +333,8 @@ WRK_STATUS = re.compile(r"^STATUS (\d+) (\d+)$", re.M)
 
 def wrk(url: str, connections: int, duration: int, script: str) -> dict:
     cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency"]
-    out = run([*cmd, "--timeout", "5s", "-s", script, url, "--", str(connections), str(time.time_ns())])
+    nonce = str(time.time_ns())  # the run's sign-up addresses are its own
+    out = run([*cmd, "--timeout", "5s", "-s", script, url, "--", str(connections), nonce])
     latency = {p: to_ms(v, u) for p, v, u in WRK_LATENCY.findall(out)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
