@@ -156,7 +156,7 @@ def _add_validators(response: HttpResponse, *, etag: str, modified: float) -> No
 
 
 def _client_has(request: HttpRequest, etag: str) -> bool:
-    return etag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))
+    return etag in parse_etags(request.headers.get("if-none-match", ""))
 
 
 def _not_modified(response: HttpResponse) -> HttpResponseNotModified:
@@ -177,7 +177,7 @@ def _finish(request: HttpRequest, response: HttpResponse, *, generation: str, mo
 def _accepts_gzip(request: HttpRequest, content: bytes) -> bool:
     return (
         len(content) >= _GZIP_MIN_BYTES
-        and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower()
+        and "gzip" in request.headers.get("accept-encoding", "").lower()
     )
 
 
