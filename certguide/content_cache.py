@@ -216,20 +216,21 @@ class PageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Stored pages are kept per language, as everything certguide.generations keeps:
-        # read and store in the page's, before and after PathLanguageMiddleware.
-        with translation.override(path_language(request.path_info)):
-            return self._serve(request)
-
-    def _serve(self, request: HttpRequest) -> HttpResponse:
+        # read in the page's (without activating it: a stored page needs no translation)
+        # and, through the whole stack, store in it, before and after PathLanguageMiddleware.
+        language = path_language(request.path_info)
         early = request.method in ("GET", "HEAD") and _anonymous(request) and _shared(request)
         if early and (request.is_secure() or not settings.SECURE_SSL_REDIRECT):
             request.get_host()  # the host check the skipped middleware would have made
             generation, stored = generations.lookup(
-                generations.Family.CONTENT, page_name(request.path)
+                generations.Family.CONTENT, page_name(request.path), language=language
             )
             if isinstance(stored, StoredPage) and stored.headers:
                 return self._replay(request, stored, generation)
+        with translation.override(language):
+            return self._serve(request, early=early)
 
+    def _serve(self, request: HttpRequest, *, early: bool) -> HttpResponse:
         response = self.get_response(request)
         render = getattr(request, "_shared_page", None)
         if render is None or response.status_code != 200 or response.cookies:

@@ -81,14 +81,15 @@ def _generation_key(family: Family) -> str:
     return f"{_prefix(family)}:generation"
 
 
-def _named(name: str) -> str:
-    """The name under the active language: every value is kept per language, as the texts
-    in it are (a page's path says its language too; the rule costs it nothing)."""
-    return f"{get_language()}:{name}"
+def _named(name: str, language: str | None = None) -> str:
+    """The name under the language (the active one unless given): every value is kept per
+    language, as the texts in it are (a page's path says its language too; the rule costs
+    it nothing)."""
+    return f"{language or get_language()}:{name}"
 
 
-def _value_key(family: Family, name: str) -> str:
-    return f"{_prefix(family)}:{_named(name)}"
+def _value_key(family: Family, name: str, language: str | None = None) -> str:
+    return f"{_prefix(family)}:{_named(name, language)}"
 
 
 def _timeout() -> int:
@@ -173,27 +174,28 @@ def forget_recent() -> None:
             recent.forget()
 
 
-def lookup(family: Family, name: str) -> tuple[str, object]:
+def lookup(family: Family, name: str, *, language: str | None = None) -> tuple[str, object]:
     """The family's current generation and the value kept for it under `name` (MISSING
     when there is none): from this process's memory while the generation is fresh, else
     in one round trip.
 
     `name` must say everything the value depends on besides the family's data (a question
-    id, a page path, the answers shown as picked).
+    id, a page path, the answers shown as picked). `language`: the one the value is kept
+    under, for a caller that knows it without activating it; the active one by default.
     """
     recent = _recent[family]
-    generation, value = recent.get(_named(name))
+    generation, value = recent.get(_named(name, language))
     if value is not MISSING:
         return generation, value
     generation_key = _generation_key(family)
-    found = cache.get_many([generation_key, _value_key(family, name)])
+    found = cache.get_many([generation_key, _value_key(family, name, language)])
     generation = found.get(generation_key)
     if not isinstance(generation, str):
         generation = _new_generation(family)
     recent.confirm(generation)
-    entry = found.get(_value_key(family, name))
+    entry = found.get(_value_key(family, name, language))
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
-        recent.put(_named(name), generation, entry[1])
+        recent.put(_named(name, language), generation, entry[1])
         return generation, entry[1]
     return generation, MISSING
 
