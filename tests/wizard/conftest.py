@@ -71,6 +71,15 @@ def start_attempt(client, data: dict[str, str] | None = None) -> Attempt:
     return Attempt.objects.get(pk=response.url.split("/")[2])
 
 
+def started(visitor) -> Attempt:
+    """Open the intro and press Start as `visitor` (a tests.conftest.Visitor: CSRF checked,
+    the page's own token sent back); the attempt it made."""
+    visitor.get("/wizard/")
+    response = visitor.submit("/wizard/", {})
+    assert response.status_code == 302
+    return Attempt.objects.get(pk=response.url.split("/")[2])
+
+
 @pytest.fixture
 def seeded_questionnaire(db) -> Questionnaire:
     """The default questionnaire from the data migration.

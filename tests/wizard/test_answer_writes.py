@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.wizard.conftest import started
 from wizard.models import Attempt
 from wizard.questionnaires import questionnaire_weights
 from wizard.services import AttemptAlreadyCompleted, attempt_record_answer, attempt_start
@@ -72,10 +73,7 @@ def test_two_visitors_answering_in_turn_each_keep_their_own_answers(make_questio
     questionnaire = make_questionnaire(THREE_QUESTIONS)
     weights = questionnaire_weights(questionnaire.pk)
     ada, bob = visitors(2)
-    attempts = {}
-    for visitor in (ada, bob):
-        visitor.get("/wizard/")
-        attempts[visitor] = Attempt.objects.get(pk=visitor.submit("/wizard/", {}).url.split("/")[2])
+    attempts = {visitor: started(visitor) for visitor in (ada, bob)}
 
     for index in range(2):  # interleaved: Ada, Bob, Ada, Bob
         for pick, visitor in enumerate((ada, bob)):

@@ -6,8 +6,8 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from tests.wizard.conftest import BRANCHED, BRANCHED_JUMPS, END
-from wizard.models import Attempt, Choice, Question
+from tests.wizard.conftest import BRANCHED, BRANCHED_JUMPS, END, started
+from wizard.models import Choice, Question
 from wizard.views import result_url, step_url
 
 pytestmark = pytest.mark.django_db
@@ -39,13 +39,6 @@ def post(visitor, attempt, number, question, choices, action="next"):
         step_url(attempt, number),
         {"question": question.pk, "choices": [c.pk for c in choices], "action": action},
     )
-
-
-def started(visitor) -> Attempt:
-    visitor.get("/wizard/")
-    response = visitor.submit("/wizard/", {})
-    assert response.status_code == 302
-    return Attempt.objects.get(pk=response.url.split("/")[2])
 
 
 def test_a_jump_skips_questions_and_progress_counts_the_path(visitors, branched):

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.leads.conftest import signup_data, visitor_signup
+from tests.wizard.conftest import started
 from wizard.models import Attempt
 from wizard.questionnaires import active_weights
 from wizard.services import attempt_path, attempt_record_answer, attempt_start
@@ -45,11 +46,7 @@ def answer_first_step(visitor, attempt: Attempt):
 
 def test_only_the_step_answer_skips_the_flush(seeded_questionnaire, visitors):
     ada, bob = visitors(2)
-    attempts = {}
-    for visitor in (ada, bob):
-        visitor.get("/wizard/")
-        started = visitor.submit("/wizard/", {})
-        attempts[visitor] = Attempt.objects.get(pk=started.url.split("/")[2])
+    attempts = {visitor: started(visitor) for visitor in (ada, bob)}
 
     steps = []
     for visitor in (ada, bob):
@@ -96,11 +93,7 @@ def test_answers_do_not_wait_for_the_disk_and_sign_ups_do(seeded_questionnaire, 
         if cursor.fetchone()[0] != "on":
             pytest.skip("this PostgreSQL never flushes (fsync off)")
     ada, bob = visitors(2)
-    attempts = {}
-    for visitor in (ada, bob):
-        visitor.get("/wizard/")
-        started = visitor.submit("/wizard/", {})
-        attempts[visitor] = Attempt.objects.get(pk=started.url.split("/")[2])
+    attempts = {visitor: started(visitor) for visitor in (ada, bob)}
     answer_first_step(ada, attempts[ada])  # the first answer of each takes its own path
     answer_first_step(bob, attempts[bob])
 
