@@ -210,27 +210,25 @@ class AttemptManager(models.Manager.from_queryset(AttemptQuerySet)):
         return next(iter(self.raw(sql, [value])), None)
 
     def answer_if_unchanged(
-        self, attempt: "Attempt", *, answers: dict, path: list, step: int, durable: bool
+        self, attempt: "Attempt", *, answers: dict, path: list, step: int
     ) -> bool:
         """Write an answer's new state to the attempt as it was read, in one statement that
         changes nothing (and says False) if the attempt was written since (its revision)
         or completed. The attempt in memory is brought up to date.
 
-        Not `durable`: on PostgreSQL the statement's commit does not wait for the disk
-        (`synchronous_commit` off for that transaction only; see
-        wizard.services._commit_without_flush); for a statement of its own, outside any
-        transaction, only: inside one the setting would cover the caller's writes too."""
+        As a transaction of its own (outside any atomic block) on PostgreSQL, the
+        statement's commit does not wait for the disk: `synchronous_commit` is off for
+        that transaction only (see wizard.services._commit_without_flush). Inside a
+        caller's transaction it is written durably: the setting would cover the caller's
+        writes too."""
         connection = connections[self.db]
-        if not durable and connection.in_atomic_block:
-            raise RuntimeError("an answer written without the flush must be its own transaction")
-        flush = durable or connection.vendor != "postgresql"
+        flush = connection.in_atomic_block or connection.vendor != "postgresql"
         sql = self._answer_sql.get((self.db, flush))
         if sql is None:
             sql = self._answer_sql[(self.db, flush)] = self._compile_answer(connection, flush)
-        fields = {f.name: f for f in self.model._meta.concrete_fields}
         now = timezone.now()
         values = [
-            fields[name].get_db_prep_save(value, connection)
+            self.model._meta.get_field(name).get_db_prep_save(value, connection)
             for name, value in (
                 ("answers", answers),
                 ("path", path),

@@ -155,12 +155,7 @@ def attempt_record_answer(
         answered is not None
         and not answered.completes
         and Attempt.objects.answer_if_unchanged(
-            attempt,
-            answers=answered.answers,
-            path=answered.path,
-            step=answered.step,
-            # Inside a caller's transaction the setting would cover the caller's writes.
-            durable=transaction.get_connection().in_atomic_block,
+            attempt, answers=answered.answers, path=answered.path, step=answered.step
         )
     ):
         return attempt
