@@ -171,7 +171,7 @@ def _finish(request: HttpRequest, response: HttpResponse, *, generation: str, mo
     is current."""
     etag = _etag(generation, response.content)
     _add_validators(response, etag=etag, modified=modified)
-    return _not_modified(response) if _client_has(request, etag) else response
+    return _not_modified(response) if _client_has(request, etag) else _gzip(request, response)
 
 
 def _accepts_gzip(request: HttpRequest, content: bytes) -> bool:
@@ -181,10 +181,10 @@ def _accepts_gzip(request: HttpRequest, content: bytes) -> bool:
     )
 
 
-def _gzip(request: HttpRequest, response: HttpResponse, precompressed: bytes | None = None):
+def _gzip(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if not _accepts_gzip(request, response.content):
         return response
-    response.content = precompressed or gzip.compress(response.content, compresslevel=6)
+    response.content = gzip.compress(response.content, compresslevel=6)
     response["Content-Encoding"] = "gzip"
     if response.has_header("Content-Length"):  # set by CommonMiddleware for the plain body
         response["Content-Length"] = str(len(response.content))
@@ -248,8 +248,7 @@ class PageCacheMiddleware:
             generations.keep(
                 generations.Family.CONTENT, page_name(request.path), render.generation, stored
             )
-        response = _finish(request, response, generation=render.generation, modified=modified)
-        return _gzip(request, response) if response.status_code == 200 else response
+        return _finish(request, response, generation=render.generation, modified=modified)
 
     def _replay(self, request: HttpRequest, stored: StoredPage, generation: str) -> HttpResponse:
         campaign = campaign_params(request.GET) if request.META.get("QUERY_STRING") else {}
@@ -257,8 +256,7 @@ class PageCacheMiddleware:
             response = HttpResponse(fill_campaign(stored.content, campaign))
             for name, value in stored.headers:
                 response[name] = value
-            response = _finish(request, response, generation=generation, modified=stored.modified)
-            return _gzip(request, response) if response.status_code == 200 else response
+            return _finish(request, response, generation=generation, modified=stored.modified)
         # The common case: every header was worked out when the page was stored.
         zipped = _accepts_gzip(request, stored.plain)
         response = HttpResponse(stored.gzipped if zipped else stored.plain)

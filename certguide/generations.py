@@ -183,19 +183,19 @@ def lookup(family: Family, name: str, *, language: str | None = None) -> tuple[s
     id, a page path, the answers shown as picked). `language`: the one the value is kept
     under, for a caller that knows it without activating it; the active one by default.
     """
-    recent = _recent[family]
-    generation, value = recent.get(_named(name, language))
+    recent, named = _recent[family], _named(name, language)
+    generation, value = recent.get(named)
     if value is not MISSING:
         return generation, value
-    generation_key = _generation_key(family)
-    found = cache.get_many([generation_key, _value_key(family, name, language)])
+    generation_key, value_key = _generation_key(family), _value_key(family, name, language)
+    found = cache.get_many([generation_key, value_key])
     generation = found.get(generation_key)
     if not isinstance(generation, str):
         generation = _new_generation(family)
     recent.confirm(generation)
-    entry = found.get(_value_key(family, name, language))
+    entry = found.get(value_key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
-        recent.put(_named(name, language), generation, entry[1])
+        recent.put(named, generation, entry[1])
         return generation, entry[1]
     return generation, MISSING
 
