@@ -158,7 +158,9 @@ def test_the_attempt_read_by_id_is_the_row_the_orm_reads(seeded_questionnaire):
     assert Attempt.objects.by_id(uuid.uuid4()) is None
 
 
-def test_recording_an_answer_locks_the_attempt_row(seeded_questionnaire):
+def test_the_locked_read_of_an_attempt_locks_its_row(seeded_questionnaire):
+    """The read the answer's fallback transaction makes (an answer from a stale copy, or
+    one that completes the attempt: wizard.services._record_answer_locked)."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
